@@ -1,6 +1,6 @@
 #pragma once
-// One small error hierarchy for all of berth. Synchronous code throws these with context; callers that
-// face a user (the API layer, the CLI) map the kind to an HTTP status or an exit code.
+// One small error hierarchy for all of berth. Synchronous code throws these with context; callers
+// that face a user (the API layer, the CLI) map the kind to an HTTP status or an exit code.
 #include <cerrno>
 #include <stdexcept>
 #include <string>
@@ -27,6 +27,12 @@ class NotFound : public Error {
 
 // The request conflicts with the current state: a name in use, a running container (HTTP 409).
 class Conflict : public Error {
+ public:
+  using Error::Error;
+};
+
+// A request body or upload exceeds the limit the receiver accepts (HTTP 413).
+class TooLarge : public Error {
  public:
   using Error::Error;
 };
