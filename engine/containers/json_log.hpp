@@ -1,0 +1,38 @@
+#pragma once
+// Docker's json-file log format: one JSON object per line,
+// {"log":"hello\n","stream":"stdout","time":"2024-01-01T00:00:00.000000000Z"}, rotated by size into
+// <path>.1, <path>.2, … (max-size / max-file).
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace berth::engine {
+
+class JsonLogWriter {
+ public:
+  JsonLogWriter(std::string path, int64_t max_size = -1, int max_files = 1);
+  // Splits `data` into lines (a partial last line waits for its end, or is flushed by flush()).
+  void write(std::string_view stream, std::string_view data);
+  void flush();
+};
+
+struct LogReadOptions {
+  bool stdout = true;
+  bool stderr = true;
+  bool follow = false;
+  bool timestamps = false;
+  std::optional<int64_t> tail;  // last N lines (over rotated files too); nullopt = all
+  std::optional<int64_t> since_nano, until_nano;
+};
+
+// Reads a json-file log (rotated files oldest first). Each entry goes to `emit(stream, text)` with the
+// timestamp prefixed when asked ("2024-…Z hello\n"). With follow, waits for new lines until
+// `keep_following()` returns false (container stopped and drained, or client gone).
+void read_json_log(const std::string& path, const LogReadOptions& options,
+                   const std::function<void(std::string_view stream, std::string_view text)>& emit,
+                   const std::function<bool()>& keep_following);
+
+}  // namespace berth::engine

@@ -1,0 +1,35 @@
+#pragma once
+// Turns a Docker container (create body Config + HostConfig, and its image's config) into an OCI
+// runtime spec (config.json) for crun/runc.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace berth::engine {
+
+struct OciSpecInput {
+  nlohmann::json config;        // Docker Config as stored: Cmd, Entrypoint, Env, WorkingDir, User, Tty…
+  nlohmann::json host_config;   // Docker HostConfig: Binds, Tmpfs, ReadonlyRootfs, Memory, NanoCpus,
+                                // PidsLimit, CapAdd, CapDrop, Privileged, Init, ShmSize, …
+  std::string rootfs;           // mounted overlay rootfs (absolute)
+  std::string hostname;
+  // Files bind-mounted into the container (Docker's way): /etc/hostname, /etc/hosts, /etc/resolv.conf.
+  std::string hostname_file, hosts_file, resolv_conf_file;
+  // Network namespace: "" = new empty one (network none), "host" = the host's, else a path
+  // (/run/berth/netns/<id>) prepared by the network manager.
+  std::string network_namespace;
+  std::string cgroups_path;     // e.g. "/berth/<id>" (cgroupfs driver)
+  std::string init_path;        // a static init for --init (docker-init equivalent); "" when absent
+  // The container's /etc/passwd and /etc/group, to resolve User names to uid/gid.
+  std::string passwd_path, group_path;
+};
+
+// Throws InvalidArgument naming the field for values the runtime would reject ("invalid user …",
+// "invalid mount config: …").
+nlohmann::json make_oci_spec(const OciSpecInput& input);
+
+// The process part alone, for `docker exec` (Cmd, Env, User, WorkingDir, Tty, Privileged).
+nlohmann::json make_exec_process(const nlohmann::json& exec_config, const OciSpecInput& container);
+
+}  // namespace berth::engine
