@@ -60,7 +60,27 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view qu
   return items;
 }
 
+// Closing a TCP socket with unread input makes the kernel send a reset, which can overtake our last
+// response (a client still uploading gets "connection reset" instead of the answer). So: send FIN,
+// then read and drop what is still coming, briefly, before the fd is closed.
+void linger(Stream& stream) {
+  try {
+    stream.shutdown_write();
+    stream.set_deadline(Clock::now() + std::chrono::seconds(2));
+    char sink[16 * 1024];
+    size_t total = 0;
+    while (size_t n = stream.read_some(sink, sizeof sink)) {
+      total += n;
+      if (total > (64u << 20)) break;
+    }
+  } catch (const std::exception&) {
+    // Timeout or reset: the socket closes now either way.
+  }
+}
+
 int status_for(const std::exception& e) {
+  // A JSON value of the wrong type in a request (nlohmann's type errors) is the client's mistake.
+  if (dynamic_cast<const nlohmann::json::exception*>(&e)) return 400;
   if (dynamic_cast<const InvalidArgument*>(&e)) return 400;
   if (dynamic_cast<const NotFound*>(&e)) return 404;
   if (dynamic_cast<const Conflict*>(&e)) return 409;
@@ -477,6 +497,7 @@ void Server::serve_connection(UniqueFd fd, ListenerState& state) {
     Connection connection(*this, std::move(stream));
     try {
       connection.run();
+      linger(*connection.stream_);
     } catch (const std::exception& e) {
       log::debug("connection ended", {{"error", e.what()}});
     }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -80,6 +81,13 @@ class Request {
   bool wants_upgrade() const;
   int http_version() const { return version_; }  // 11 or 10
 
+  // Values a request filter attaches for the handlers (the negotiated API version, say).
+  std::map<std::string, std::string>& attributes() { return attributes_; }
+  std::string attribute(const std::string& key) const {
+    auto it = attributes_.find(key);
+    return it == attributes_.end() ? std::string() : it->second;
+  }
+
  private:
   friend class Connection;
   friend class Server;
@@ -89,6 +97,7 @@ class Request {
   std::vector<std::pair<std::string, std::string>> query_;
   HeaderList headers_;
   PathParams params_;
+  std::map<std::string, std::string> attributes_;
 };
 
 class Response {

@@ -125,7 +125,20 @@ class TlsStream final : public Stream {
       SSL_set_accept_state(ssl_.get());
     }
     set_deadline(Clock::now() + handshake_timeout);
-    retry("TLS handshake", [this] { return SSL_do_handshake(ssl_.get()); });
+    try {
+      retry("TLS handshake", [this] { return SSL_do_handshake(ssl_.get()); });
+    } catch (...) {
+      // Let the alert OpenSSL queued (e.g. "certificate required") reach the peer before the close:
+      // closing with the peer's bytes unread would send a reset that overtakes it.
+      ::shutdown(fd_.get(), SHUT_WR);
+      char sink[4096];
+      for (int i = 0; i < 20; ++i) {
+        pollfd p{fd_.get(), POLLIN, 0};
+        if (::poll(&p, 1, 10) <= 0) continue;
+        if (::read(fd_.get(), sink, sizeof sink) <= 0) break;
+      }
+      throw;
+    }
     clear_deadline();
   }
 

@@ -5,9 +5,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "common/unique_fd.hpp"
 
 namespace berth::engine {
 
@@ -17,6 +20,18 @@ class JsonLogWriter {
   // Splits `data` into lines (a partial last line waits for its end, or is flushed by flush()).
   void write(std::string_view stream, std::string_view data);
   void flush();
+
+ private:
+  void write_entry(std::string_view stream, std::string_view text);
+  void open_file();
+  void rotate();
+
+  std::string path_;
+  int64_t max_size_;
+  int max_files_;
+  UniqueFd fd_;
+  int64_t size_ = 0;
+  std::map<std::string, std::string, std::less<>> partial_;  // per stream: text without its newline
 };
 
 struct LogReadOptions {
@@ -28,8 +43,8 @@ struct LogReadOptions {
   std::optional<int64_t> since_nano, until_nano;
 };
 
-// Reads a json-file log (rotated files oldest first). Each entry goes to `emit(stream, text)` with the
-// timestamp prefixed when asked ("2024-…Z hello\n"). With follow, waits for new lines until
+// Reads a json-file log (rotated files oldest first). Each entry goes to `emit(stream, text)` with
+// the timestamp prefixed when asked ("2024-…Z hello\n"). With follow, waits for new lines until
 // `keep_following()` returns false (container stopped and drained, or client gone).
 void read_json_log(const std::string& path, const LogReadOptions& options,
                    const std::function<void(std::string_view stream, std::string_view text)>& emit,

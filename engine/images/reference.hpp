@@ -19,10 +19,10 @@ struct Reference {
   // which is looked up as an ID rather than parsed as a name.
   static bool looks_like_id(std::string_view text);
 
-  std::string name() const;            // docker.io/library/busybox
-  std::string familiar_name() const;   // busybox, team/app, localhost:5000/app
-  std::string string() const;          // docker.io/library/busybox:latest (or @digest)
-  std::string familiar_string() const; // busybox:latest
+  std::string name() const;             // docker.io/library/busybox
+  std::string familiar_name() const;    // busybox, team/app, localhost:5000/app
+  std::string string() const;           // docker.io/library/busybox:latest (or @digest)
+  std::string familiar_string() const;  // busybox:latest
 };
 
 }  // namespace berth::engine

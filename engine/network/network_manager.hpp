@@ -1,7 +1,9 @@
 #pragma once
-// Container networking for the engine: `none`, `host`, and Docker's default bridge (`bridge`, a Linux
-// bridge "berth0" with NAT for outbound traffic), with published ports (-p/-P) for TCP and UDP.
+// Container networking for the engine: `none`, `host`, and Docker's default bridge (`bridge`, a
+// Linux bridge "berth0" with NAT for outbound traffic), with published ports (-p/-P) for TCP and
+// UDP.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,7 +12,7 @@
 namespace berth::engine {
 
 struct PortBinding {
-  std::string host_ip;  // "" or "0.0.0.0" = every address; "127.0.0.1" = that one only
+  std::string host_ip;     // "" or "0.0.0.0" = every address; "127.0.0.1" = that one only
   uint16_t host_port = 0;  // 0 = pick a free one (-P, or "-p 80")
   uint16_t container_port = 0;
   std::string protocol = "tcp";  // tcp | udp
@@ -37,17 +39,24 @@ class NetworkManager {
   explicit NetworkManager(BridgeConfig config);
   ~NetworkManager();
 
-  // Creates the container's namespace on the bridge: veth pair, address, default route, loopback up,
-  // NAT, and the published ports. Throws Conflict ("port is already allocated") or berth::Error;
-  // a failure undoes everything done so far.
+  // Creates the container's namespace on the bridge: veth pair, address, default route, loopback
+  // up, NAT, and the published ports. Throws Conflict ("port is already allocated") or
+  // berth::Error; a failure undoes everything done so far.
   Attachment attach(const std::string& container_id, const std::vector<PortBinding>& ports);
   // Undoes attach(); idempotent (safe after a crash halfway).
   void detach(const std::string& container_id);
   // After a berthd restart: re-adopts attachments of containers still running, drops the rest.
   void restore(const std::vector<std::string>& running_container_ids);
 
-  // The NetworkSettings.Networks["bridge"] object and Ports map docker inspect reads.
+  // The NetworkSettings object docker inspect reads for `attachment`: Networks {"bridge": {…}},
+  // Ports {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]} (published ports only; the
+  // caller adds exposed-but-unpublished ones as null), and the deprecated top-level copies
+  // (IPAddress, Gateway, MacAddress, EndpointID, SandboxID, SandboxKey, …) older clients read.
   nlohmann::json inspect_json(const Attachment& attachment) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace berth::engine

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# berthd against dockerd 20.10 (Debian docker.io), side by side in one run, same runc, same image, each
+# engine in a network namespace of its own. Prints the figures issue 3 sets and their ratios:
+#   run --rm --network none busybox true (median)   target berthd <= 0.25 x dockerd
+#   run --rm busybox true on the default bridge      target <= 0.3 x
+#   50 x run -d, then docker ps -a                    target <= 0.5 x each
+#   idle RSS, 10 running containers, engine + shims   target <= 0.1 x (dockerd + containerd + shims)
+# Usage (root): bench/engine_vs_dockerd.sh [RUNS]   (default 11 runs for the medians)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export BERTH_BUILD_DIR=${BERTH_BUILD_DIR:-$PWD/build}
+runs=${1:-11}
+image=$BERTH_BUILD_DIR/images/busybox.tar
+
+# shellcheck source=../tests/fixtures/dockerd-in-netns.sh
+source tests/fixtures/dockerd-in-netns.sh
+# shellcheck source=../tests/fixtures/berthd-in-netns.sh
+source tests/fixtures/berthd-in-netns.sh
+cleanup() { berthd_netns_stop || true; dockerd_netns_stop || true; }
+trap cleanup EXIT
+
+now_ms() { date +%s%3N; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
+
+# time_runs CLIENT_FN ARGS... : median wall ms of RUNS invocations of `CLIENT_FN ARGS`.
+time_runs() {
+  local fn=$1; shift
+  local i t0
+  for ((i = 0; i < runs; i++)); do
+    t0=$(now_ms)
+    "$fn" "$@" >/dev/null
+    echo $(($(now_ms) - t0))
+  done | median
+}
+
+# RSS in kB of every process whose command line matches one of the patterns.
+rss_of() {
+  local total=0 pid rss
+  for pid in $(pgrep -f "$1" || true); do
+    rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    total=$((total + ${rss:-0}))
+  done
+  echo "$total"
+}
+
+echo "== starting dockerd 20.10 (with its docker0 bridge inside its own netns) and berthd"
+BERTH_DOCKERD_NETWORK=bridge dockerd_netns_start
+berthd_netns_start
+dockerd_netns_docker load -qi "$image" >/dev/null
+berthd_netns_docker load -qi "$image" >/dev/null
+# Warm both (first-run costs: layer mounts, caches).
+dockerd_netns_docker run --rm --network none busybox true
+berthd_netns_docker run --rm --network none busybox true
+
+echo "== run --rm --network none busybox true, median of $runs"
+d_none=$(time_runs dockerd_netns_docker run --rm --network none busybox true)
+b_none=$(time_runs berthd_netns_docker run --rm --network none busybox true)
+echo "dockerd ${d_none} ms   berthd ${b_none} ms   ratio $(ratio "$b_none" "$d_none") (target <= 0.25)"
+
+echo "== run --rm busybox true on the default bridge, median of $runs"
+d_bridge=$(time_runs dockerd_netns_docker run --rm busybox true)
+b_bridge=$(time_runs berthd_netns_docker run --rm busybox true)
+echo "dockerd ${d_bridge} ms   berthd ${b_bridge} ms   ratio $(ratio "$b_bridge" "$d_bridge") (target <= 0.3)"
+
+echo "== 50 containers created and started in a row (run -d), then ps -a"
+fifty() { local i; for ((i = 0; i < 50; i++)); do "$1" run -d --network none busybox sleep 600 >/dev/null; done; }
+t0=$(now_ms); fifty dockerd_netns_docker; d_fifty=$(($(now_ms) - t0))
+t0=$(now_ms); fifty berthd_netns_docker; b_fifty=$(($(now_ms) - t0))
+echo "50 x run -d: dockerd ${d_fifty} ms   berthd ${b_fifty} ms   ratio $(ratio "$b_fifty" "$d_fifty") (target <= 0.5)"
+d_ps=$(time_runs dockerd_netns_docker ps -a)
+b_ps=$(time_runs berthd_netns_docker ps -a)
+echo "ps -a (50): dockerd ${d_ps} ms   berthd ${b_ps} ms   ratio $(ratio "$b_ps" "$d_ps") (target <= 0.5)"
+dockerd_netns_docker rm -f $(dockerd_netns_docker ps -aq) >/dev/null
+berthd_netns_docker rm -f $(berthd_netns_docker ps -aq) >/dev/null
+
+echo "== idle resident memory with 10 running containers"
+for ((i = 0; i < 10; i++)); do
+  dockerd_netns_docker run -d --network none busybox sleep 600 >/dev/null
+  berthd_netns_docker run -d --network none busybox sleep 600 >/dev/null
+done
+sleep 3
+d_rss=$(( $(rss_of "dockerd --host=$BERTH_DOCKERD_HOST") + $(rss_of "containerd --config $BERTH_DOCKERD_DIR") \
+          + $(rss_of "containerd-shim-runc-v2 -namespace berth-") ))
+b_rss=$(( $(rss_of "$BERTH_BERTHD_BIN") + $(rss_of "berth-shim.*$BERTH_BERTHD_DIR") ))
+echo "dockerd+containerd+shims ${d_rss} kB   berthd+shims ${b_rss} kB   ratio $(ratio "$b_rss" "$d_rss") (target <= 0.1)"

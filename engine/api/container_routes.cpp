@@ -1,0 +1,198 @@
+#include "engine/api/container_routes.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "common/http_server.hpp"
+#include "common/stdcopy.hpp"
+#include "common/time_format.hpp"
+#include "engine/api/api_common.hpp"
+#include "engine/containers/container_manager.hpp"
+#include "engine/containers/container_views.hpp"
+#include "engine/images/image_store.hpp"
+
+using nlohmann::json;
+
+namespace berth::engine::api {
+
+namespace {
+
+// Runs a state change; "already in that state" answers 304 as dockerd does.
+template <class F>
+void change_state(http::Response& res, F&& f) {
+  try {
+    f();
+    res.send_empty(204);
+  } catch (const NotModified&) {
+    res.send_empty(304);
+  }
+}
+
+std::optional<int> timeout_param(const http::Request& req) {
+  auto t = query_int(req, "t");
+  if (!t) t = query_int(req, "timeout");
+  return t ? std::optional<int>(static_cast<int>(*t)) : std::nullopt;
+}
+
+int64_t to_nanos(const std::string& text) {
+  const auto t = parse_docker_time(text, std::chrono::system_clock::now());
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+std::string stream_content_type(bool tty, const http::Request& req) {
+  if (tty) return "application/vnd.docker.raw-stream";
+  return api_version(req) >= 142 ? "application/vnd.docker.multiplexed-stream"
+                                 : "application/vnd.docker.raw-stream";
+}
+
+}  // namespace
+
+void add_container_routes(http::Router& r, ContainerManager& containers, ImageStore& images) {
+  r.add("POST", "/containers/create", [&](http::Request& req, http::Response& res) {
+    const json body = req.read_json();
+    const auto created = containers.create(req.query("name").value_or(""), body);
+    res.send_json(201, {{"Id", created.id}, {"Warnings", created.warnings}});
+  });
+
+  r.add("GET", "/containers/json", [&](http::Request& req, http::Response& res) {
+    const auto filter = ContainerFilter::parse(req.query("filters").value_or(""));
+    const bool all = req.query_bool("all") || filter.has("status") || filter.has("exited");
+    const auto limit = query_int(req, "limit").value_or(-1);
+    auto list = containers.all();
+    std::sort(list.begin(), list.end(),
+              [](const Container& a, const Container& b) { return a.created > b.created; });
+    auto resolve_image = [&](const std::string& ref) {
+      try {
+        return images.get(ref).id;
+      } catch (const Error&) {
+        return std::string();
+      }
+    };
+    json rows = json::array();
+    for (const auto& c : list) {
+      if (!all && !c.state.running()) continue;
+      if (!filter.matches(c, resolve_image)) continue;
+      if (limit > 0 && static_cast<int64_t>(rows.size()) >= limit) break;
+      rows.push_back(summary_json(c, req.query_bool("size"), containers));
+    }
+    res.send_json(200, rows);
+  });
+
+  r.add("GET", "/containers/{id}/json", [&](http::Request& req, http::Response& res) {
+    res.send_json(200, containers.inspect(req.param("id")));
+  });
+
+  r.add("POST", "/containers/{id}/start", [&](http::Request& req, http::Response& res) {
+    change_state(res, [&] { containers.start(req.param("id")); });
+  });
+  r.add("POST", "/containers/{id}/stop", [&](http::Request& req, http::Response& res) {
+    change_state(res, [&] {
+      containers.stop(req.param("id"), timeout_param(req), req.query("signal").value_or(""));
+    });
+  });
+  r.add("POST", "/containers/{id}/restart", [&](http::Request& req, http::Response& res) {
+    change_state(res, [&] { containers.restart(req.param("id"), timeout_param(req)); });
+  });
+  r.add("POST", "/containers/{id}/kill", [&](http::Request& req, http::Response& res) {
+    change_state(res,
+                 [&] { containers.kill(req.param("id"), req.query("signal").value_or("KILL")); });
+  });
+  r.add("POST", "/containers/{id}/pause", [&](http::Request& req, http::Response& res) {
+    change_state(res, [&] { containers.pause(req.param("id")); });
+  });
+  r.add("POST", "/containers/{id}/unpause", [&](http::Request& req, http::Response& res) {
+    change_state(res, [&] { containers.unpause(req.param("id")); });
+  });
+  r.add("POST", "/containers/{id}/rename", [&](http::Request& req, http::Response& res) {
+    const auto name = req.query("name");
+    if (!name || name->empty()) throw InvalidArgument("missing required parameter: name");
+    change_state(res, [&] { containers.rename(req.param("id"), *name); });
+  });
+  r.add("DELETE", "/containers/{id}", [&](http::Request& req, http::Response& res) {
+    if (req.query_bool("link")) throw InvalidArgument("container links are not supported");
+    change_state(res, [&] { containers.remove(req.param("id"), req.query_bool("force")); });
+  });
+  r.add("POST", "/containers/{id}/resize", [&](http::Request& req, http::Response& res) {
+    const auto h = query_int(req, "h"), w = query_int(req, "w");
+    if (!h || !w || *h < 0 || *w < 0 || *h > 65535 || *w > 65535)
+      throw InvalidArgument("resize needs h and w between 0 and 65535");
+    containers.resize(req.param("id"), static_cast<int>(*h), static_cast<int>(*w));
+    res.send(200, "", "text/plain");
+  });
+
+  r.add("POST", "/containers/{id}/wait", [&](http::Request& req, http::Response& res) {
+    const std::string id = containers.resolve(req.param("id"));
+    const std::string condition = req.query("condition").value_or("");
+    if (!condition.empty() && condition != "not-running" && condition != "next-exit" &&
+        condition != "removed")
+      throw InvalidArgument("invalid condition: \"" + condition + "\"");
+    // Headers go out at once: clients open the wait before start and read the answer after exit.
+    res.start_stream(200, "application/json");
+    const auto result = containers.wait(id, condition, [&] { return res.cancelled(); });
+    json answer = {{"StatusCode", result.status_code}, {"Error", nullptr}};
+    if (!result.error.empty()) answer["Error"] = {{"Message", result.error}};
+    res.write(answer.dump() + "\n");
+    res.finish();
+  });
+
+  r.add("POST", "/containers/{id}/attach", [&](http::Request& req, http::Response& res) {
+    const Container c = containers.get(req.param("id"));
+    const bool stream = req.query_bool("stream"), logs = req.query_bool("logs");
+    if (!stream && !logs) throw InvalidArgument("at least one of stream or logs must be set");
+    Stream& client = res.hijack(stream_content_type(c.tty(), req));
+    containers.attach(c.id, client, req.query_bool("stdin"), req.query_bool("stdout"),
+                      req.query_bool("stderr"), logs, stream);
+  });
+
+  r.add("GET", "/containers/{id}/logs", [&](http::Request& req, http::Response& res) {
+    const Container c = containers.get(req.param("id"));
+    LogReadOptions options;
+    options.stdout = req.query_bool("stdout");
+    options.stderr = req.query_bool("stderr");
+    if (!options.stdout && !options.stderr)
+      throw InvalidArgument("Bad parameters: you must choose at least one stream");
+    options.follow = req.query_bool("follow");
+    options.timestamps = req.query_bool("timestamps");
+    const std::string tail = req.query("tail").value_or("all");
+    if (tail != "all" && !tail.empty()) {
+      try {
+        options.tail = std::stoll(tail);
+      } catch (const std::exception&) {
+        throw InvalidArgument("invalid value for tail: " + tail);
+      }
+      if (*options.tail < 0) options.tail.reset();
+    }
+    if (auto since = req.query("since"); since && !since->empty() && *since != "0")
+      options.since_nano = to_nanos(*since);
+    if (auto until = req.query("until"); until && !until->empty() && *until != "0")
+      options.until_nano = to_nanos(*until);
+    const bool tty = c.tty();
+    res.start_stream(200, stream_content_type(tty, req));
+    containers.logs(
+        c.id, options,
+        [&](std::string_view stream, std::string_view text) {
+          if (tty)
+            res.write(text);
+          else
+            res.write(
+                encode_frame(stream == "stderr" ? StreamType::Stderr : StreamType::Stdout, text));
+        },
+        [&] { return res.cancelled(); });
+    res.finish();
+  });
+
+  r.add("POST", "/containers/prune", [&](http::Request& req, http::Response& res) {
+    const auto filter = ContainerFilter::parse(req.query("filters").value_or(""));
+    auto resolve_image = [&](const std::string& ref) {
+      try {
+        return images.get(ref).id;
+      } catch (const Error&) {
+        return std::string();
+      }
+    };
+    const auto [deleted, reclaimed] =
+        containers.prune([&](const Container& c) { return filter.matches(c, resolve_image); });
+    res.send_json(200, {{"ContainersDeleted", deleted}, {"SpaceReclaimed", reclaimed}});
+  });
+}
+
+}  // namespace berth::engine::api

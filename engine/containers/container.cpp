@@ -1,0 +1,109 @@
+#include "engine/containers/container.hpp"
+
+#include <chrono>
+
+#include "common/time_format.hpp"
+
+namespace berth::engine {
+
+bool Container::tty() const {
+  return config.value("Tty", false);
+}
+
+nlohmann::json Container::to_record() const {
+  return {{"Id", id},
+          {"Name", name},
+          {"Created", created},
+          {"Image", image},
+          {"ImageID", image_id},
+          {"Config", config},
+          {"HostConfig", host_config},
+          {"Path", path},
+          {"Args", args},
+          {"State",
+           {{"Status", state.status},
+            {"Pid", state.pid},
+            {"ExitCode", state.exit_code},
+            {"OOMKilled", state.oom_killed},
+            {"Error", state.error},
+            {"StartedAt", state.started_at},
+            {"FinishedAt", state.finished_at}}},
+          {"RestartCount", restart_count},
+          {"ManuallyStopped", manually_stopped},
+          {"HasBeenStarted", has_been_started},
+          {"Runtime", runtime},
+          {"Network", network}};
+}
+
+Container Container::from_record(const nlohmann::json& j) {
+  Container c;
+  c.id = j.at("Id");
+  c.name = j.at("Name");
+  c.created = j.value("Created", "");
+  c.image = j.value("Image", "");
+  c.image_id = j.value("ImageID", "");
+  c.config = j.value("Config", nlohmann::json::object());
+  c.host_config = j.value("HostConfig", nlohmann::json::object());
+  c.path = j.value("Path", "");
+  c.args = j.value("Args", std::vector<std::string>{});
+  const auto& s = j.at("State");
+  c.state.status = s.value("Status", "created");
+  c.state.pid = s.value("Pid", 0);
+  c.state.exit_code = s.value("ExitCode", 0);
+  c.state.oom_killed = s.value("OOMKilled", false);
+  c.state.error = s.value("Error", "");
+  c.state.started_at = s.value("StartedAt", c.state.started_at);
+  c.state.finished_at = s.value("FinishedAt", c.state.finished_at);
+  c.restart_count = j.value("RestartCount", 0);
+  c.manually_stopped = j.value("ManuallyStopped", false);
+  c.has_been_started = j.value("HasBeenStarted", false);
+  c.runtime = j.value("Runtime", "runc");
+  c.network = j.value("Network", nlohmann::json());
+  return c;
+}
+
+std::string human_duration(int64_t seconds) {
+  if (seconds < 1) return "Less than a second";
+  if (seconds == 1) return "1 second";
+  if (seconds < 60) return std::to_string(seconds) + " seconds";
+  const int64_t minutes = seconds / 60;
+  if (minutes == 1) return "About a minute";
+  if (minutes < 60) return std::to_string(minutes) + " minutes";
+  const int64_t hours = (seconds + 1800) / 3600;  // docker rounds hours
+  if (hours == 1) return "About an hour";
+  if (hours < 48) return std::to_string(hours) + " hours";
+  if (hours < 24 * 7 * 2) return std::to_string(hours / 24) + " days";
+  if (hours < 24 * 30 * 2) return std::to_string(hours / 24 / 7) + " weeks";
+  if (hours < 24 * 365 * 2) return std::to_string(hours / 24 / 30) + " months";
+  return std::to_string(hours / 24 / 365) + " years";
+}
+
+namespace {
+int64_t seconds_since(const std::string& rfc3339) {
+  try {
+    const auto t = parse_rfc3339(rfc3339);
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - t)
+        .count();
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+}  // namespace
+
+std::string human_status(const Container& c) {
+  const auto& s = c.state;
+  if (s.status == "running") return "Up " + human_duration(seconds_since(s.started_at));
+  if (s.status == "paused")
+    return "Up " + human_duration(seconds_since(s.started_at)) + " (Paused)";
+  if (s.status == "restarting")
+    return "Restarting (" + std::to_string(s.exit_code) + ") " +
+           human_duration(seconds_since(s.finished_at)) + " ago";
+  if (s.status == "removing") return "Removal In Progress";
+  if (s.status == "dead") return "Dead";
+  if (s.status == "exited")
+    return "Exited (" + std::to_string(s.exit_code) + ") " +
+           human_duration(seconds_since(s.finished_at)) + " ago";
+  return "Created";
+}
+
+}  // namespace berth::engine

@@ -1,0 +1,57 @@
+#pragma once
+// A container's record: what `docker create` asked for, what the engine derived, and its state.
+// Persisted as <data-root>/containers/<id>/config.v2.json (atomically) so berthd restarts lose
+// nothing.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace berth::engine {
+
+struct ContainerState {
+  std::string status = "created";  // created, running, paused, restarting, removing, exited, dead
+  int pid = 0;
+  int exit_code = 0;
+  bool oom_killed = false;
+  std::string error;
+  std::string started_at = "0001-01-01T00:00:00Z";
+  std::string finished_at = "0001-01-01T00:00:00Z";
+
+  bool running() const {
+    return status == "running" || status == "paused" || status == "restarting";
+  }
+};
+
+struct Container {
+  std::string id;              // 64 hex
+  std::string name;            // "/web"
+  std::string created;         // RFC3339Nano
+  std::string image;           // as the user wrote it (Config.Image)
+  std::string image_id;        // sha256:…
+  nlohmann::json config;       // Docker Config (Cmd, Env, Labels, …) with image defaults applied
+  nlohmann::json host_config;  // Docker HostConfig as given (normalised)
+  std::string path;            // argv[0] of the process
+  std::vector<std::string> args;
+  ContainerState state;
+  int restart_count = 0;
+  bool manually_stopped = false;  // `docker stop`: unless-stopped/always do not restart it
+  bool has_been_started = false;
+  std::string runtime;     // crun or runc, fixed at create
+  nlohmann::json network;  // NetworkManager's Attachment as JSON while running (or null)
+
+  std::string short_id() const { return id.substr(0, 12); }
+  std::string bare_name() const { return name.empty() ? name : name.substr(1); }
+  bool tty() const;
+
+  nlohmann::json to_record() const;
+  static Container from_record(const nlohmann::json& j);
+};
+
+// "Up 2 seconds", "Exited (0) 5 minutes ago", "Created": the STATUS column of docker ps.
+std::string human_status(const Container& c);
+// "2 seconds", "About a minute", "3 hours": Docker's units.HumanDuration.
+std::string human_duration(int64_t seconds);
+
+}  // namespace berth::engine

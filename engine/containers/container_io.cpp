@@ -1,0 +1,115 @@
+// What flows between clients and a container: attach sessions, wait, and logs.
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "common/stdcopy.hpp"
+#include "engine/containers/container_manager.hpp"
+#include "engine/containers/stream_pump.hpp"
+
+using namespace std::chrono_literals;
+
+namespace berth::engine {
+
+// A client that attached before the container started: start() connects it to the shim before the
+// process runs, so it sees every byte.
+struct ContainerManager::PendingAttach {
+  bool stdin = false, stdout = true, stderr = true;
+  std::unique_ptr<Stream> shim_stream;
+  std::string error;
+};
+
+void ContainerManager::connect_pending_attach(Entry& e, PendingAttach& pending) {
+  try {
+    pending.shim_stream = e.shim->attach(pending.stdin, pending.stdout, pending.stderr);
+  } catch (const std::exception& ex) {
+    pending.error = ex.what();
+  }
+}
+
+void ContainerManager::attach(const std::string& ref, Stream& client, bool stdin, bool stdout,
+                              bool stderr, bool logs, bool stream) {
+  auto e = find(ref);
+  if (logs) {
+    LogReadOptions options;
+    options.stdout = stdout;
+    options.stderr = stderr;
+    const bool tty = get(ref).tty();
+    this->logs(
+        ref, options,
+        [&](std::string_view name, std::string_view text) {
+          if (tty) {
+            client.write_all(text);
+            return;
+          }
+          client.write_all(
+              encode_frame(name == "stderr" ? StreamType::Stderr : StreamType::Stdout, text));
+        },
+        [] { return true; });
+  }
+  if (!stream) return;
+  std::unique_ptr<Stream> shim_stream;
+  {
+    std::unique_lock lock(e->mutex);
+    if ((e->c.state.status == "running" || e->c.state.status == "paused") && e->shim) {
+      shim_stream = e->shim->attach(stdin, stdout, stderr);
+    } else {
+      auto pending = std::make_shared<PendingAttach>();
+      pending->stdin = stdin;
+      pending->stdout = stdout;
+      pending->stderr = stderr;
+      e->pending.push_back(pending);
+      while (!pending->shim_stream && pending->error.empty() && !e->removed) {
+        // No check on the client here: docker half-closes an attach it sends no stdin on, which
+        // looks exactly like a client that left. The session ends with the container instead.
+        e->changed.wait_for(lock, 1s);
+        if (shutting_down_) {
+          std::erase(e->pending, pending);
+          return;
+        }
+      }
+      if (!pending->error.empty()) throw Error("cannot attach: " + pending->error);
+      if (!pending->shim_stream) return;  // removed before it ever started
+      shim_stream = std::move(pending->shim_stream);
+    }
+  }
+  pump_streams(client, *shim_stream, stdin);
+}
+
+ContainerManager::WaitResult ContainerManager::wait(const std::string& ref,
+                                                    const std::string& condition,
+                                                    const std::function<bool()>& cancelled) {
+  auto e = find(ref);
+  std::unique_lock lock(e->mutex);
+  const std::string cond = condition.empty() ? "not-running" : condition;
+  if (cond != "not-running" && cond != "next-exit" && cond != "removed")
+    throw InvalidArgument("invalid condition: \"" + condition + "\"");
+  // A start failure was already reported by the start request itself; repeating it in the wait
+  // answer would make the CLI print it twice.
+  auto result = [&] {
+    return WaitResult{e->c.state.exit_code, e->c.has_been_started ? e->c.state.error : ""};
+  };
+  if (cond == "not-running" && !e->c.state.running()) return result();
+  const uint64_t exits = e->exits;
+  for (;;) {
+    if (cond == "removed" ? e->removed : (e->exits > exits || e->removed)) return result();
+    e->changed.wait_for(lock, 500ms);
+    if (cancelled()) throw Error("client went away while waiting");
+  }
+}
+
+void ContainerManager::logs(const std::string& ref, LogReadOptions options,
+                            const std::function<void(std::string_view, std::string_view)>& emit,
+                            const std::function<bool()>& cancelled) {
+  auto e = find(ref);
+  std::string path;
+  {
+    std::lock_guard lock(e->mutex);
+    path = log_path(e->c.id);
+  }
+  read_json_log(path, options, emit, [&] {
+    if (cancelled()) return false;
+    std::lock_guard lock(e->mutex);
+    return !e->removed && e->c.state.running();
+  });
+}
+
+}  // namespace berth::engine

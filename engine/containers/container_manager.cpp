@@ -1,0 +1,344 @@
+#include "engine/containers/container_manager.hpp"
+
+#include <csignal>
+#include <filesystem>
+
+#include "common/atomic_file.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "common/time_format.hpp"
+#include "engine/containers/container_files.hpp"
+#include "engine/containers/oci_spec.hpp"
+#include "engine/events.hpp"
+#include "engine/images/image_store.hpp"
+#include "engine/images/rootfs.hpp"
+#include "engine/network/network_manager.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace berth::engine {
+
+namespace {
+std::string now_rfc3339() {
+  return rfc3339_nano(std::chrono::system_clock::now());
+}
+
+std::string network_mode(const Container& c) {
+  const std::string mode = c.host_config.value("NetworkMode", "default");
+  return mode == "default" || mode.empty() ? "bridge" : mode;
+}
+
+std::vector<PortBinding> port_bindings(const Container& c) {
+  std::vector<PortBinding> out;
+  const json bindings = c.host_config.value("PortBindings", json::object());
+  if (bindings.is_object()) {
+    for (const auto& [key, list] : bindings.items()) {
+      const auto slash = key.find('/');
+      const uint16_t port = static_cast<uint16_t>(std::stoi(key.substr(0, slash)));
+      const std::string proto = slash == std::string::npos ? "tcp" : key.substr(slash + 1);
+      if (!list.is_array() || list.empty()) {
+        out.push_back({"", 0, port, proto});
+        continue;
+      }
+      for (const auto& b : list) {
+        const std::string host_port = b.value("HostPort", "");
+        PortBinding pb{b.value("HostIp", ""), 0, port, proto};
+        if (!host_port.empty()) {
+          try {
+            const int hp = std::stoi(host_port.substr(0, host_port.find('-')));
+            if (hp < 0 || hp > 65535) throw std::out_of_range("port");
+            pb.host_port = static_cast<uint16_t>(hp);
+          } catch (const std::exception&) {
+            throw InvalidArgument("invalid host port: " + host_port);
+          }
+        }
+        out.push_back(pb);
+      }
+    }
+  }
+  // -P: every exposed port not bound explicitly gets a free host port.
+  if (c.host_config.value("PublishAllPorts", false) && c.config.contains("ExposedPorts")) {
+    for (const auto& [key, _] : c.config["ExposedPorts"].items()) {
+      const auto slash = key.find('/');
+      const uint16_t port = static_cast<uint16_t>(std::stoi(key.substr(0, slash)));
+      const std::string proto = slash == std::string::npos ? "tcp" : key.substr(slash + 1);
+      const bool bound = std::any_of(out.begin(), out.end(), [&](const PortBinding& p) {
+        return p.container_port == port && p.protocol == proto;
+      });
+      if (!bound) out.push_back({"", 0, port, proto});
+    }
+  }
+  return out;
+}
+}  // namespace
+
+int parse_signal(const std::string& text) {
+  static const std::map<std::string, int> names = {
+      {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT}, {"ILL", SIGILL},
+      {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},     {"BUS", SIGBUS},   {"FPE", SIGFPE},
+      {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
+      {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM}, {"STKFLT", SIGSTKFLT},
+      {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},
+      {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},
+      {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH},
+      {"IO", SIGIO},     {"PWR", SIGPWR},       {"SYS", SIGSYS}};
+  if (text.empty()) throw InvalidArgument("Invalid signal: (empty)");
+  if (std::all_of(text.begin(), text.end(), ::isdigit)) {
+    const int n = std::stoi(text.substr(0, 4));
+    if (n < 1 || n > 64) throw InvalidArgument("Invalid signal: " + text);
+    return n;
+  }
+  std::string upper;
+  for (char ch : text) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (upper.starts_with("SIG")) upper = upper.substr(3);
+  auto it = names.find(upper);
+  if (it == names.end()) throw InvalidArgument("Invalid signal: " + text);
+  return it->second;
+}
+
+ContainerManager::ContainerManager(ContainerPaths paths, ImageStore& images,
+                                   NetworkManager& network, EventBus& events, Runtime runtime)
+    : paths_(std::move(paths)),
+      images_(images),
+      network_(network),
+      events_(events),
+      runtime_(std::move(runtime)) {
+  ensure_directory(paths_.data_root + "/containers", 0710);
+  ensure_directory(paths_.exec_root + "/containers", 0710);
+}
+
+ContainerManager::~ContainerManager() {
+  shutdown();
+}
+
+void ContainerManager::shutdown() {
+  shutting_down_ = true;
+}
+
+std::string ContainerManager::container_dir(const std::string& id) const {
+  return paths_.data_root + "/containers/" + id;
+}
+std::string ContainerManager::bundle_dir(const std::string& id) const {
+  return paths_.exec_root + "/containers/" + id;
+}
+std::string ContainerManager::rootfs_dir(const std::string& id) const {
+  return bundle_dir(id) + "/rootfs";
+}
+std::string ContainerManager::log_path(const std::string& id) const {
+  return container_dir(id) + "/" + id + "-json.log";
+}
+
+void ContainerManager::save(const Container& c) const {
+  write_file_atomic(container_dir(c.id) + "/config.v2.json", c.to_record().dump(), 0600);
+}
+
+void ContainerManager::publish(const Container& c, const std::string& action,
+                               std::map<std::string, std::string> extra) const {
+  Event e;
+  e.type = "container";
+  e.action = action;
+  e.id = c.id;
+  e.attributes = std::move(extra);
+  e.attributes["name"] = c.bare_name();
+  e.attributes["image"] = c.image;
+  if (c.config.contains("Labels") && c.config["Labels"].is_object())
+    for (const auto& [k, v] : c.config["Labels"].items())
+      if (v.is_string() && !e.attributes.contains(k)) e.attributes[k] = v.get<std::string>();
+  events_.publish(std::move(e));
+}
+
+ContainerManager::EntryPtr ContainerManager::find(const std::string& ref) const {
+  std::lock_guard lock(mutex_);
+  if (ref.empty()) throw NotFound("No such container: (empty name)");
+  if (auto it = by_id_.find(ref); it != by_id_.end()) return it->second;
+  const std::string as_name = ref.front() == '/' ? ref : "/" + ref;
+  if (auto it = id_by_name_.find(as_name); it != id_by_name_.end()) return by_id_.at(it->second);
+  EntryPtr match;
+  for (const auto& [id, entry] : by_id_) {
+    if (!id.starts_with(ref)) continue;
+    if (match) throw InvalidArgument("multiple IDs found with provided prefix: " + ref);
+    match = entry;
+  }
+  if (!match) throw NotFound("No such container: " + ref);
+  return match;
+}
+
+std::string ContainerManager::resolve(const std::string& ref) const {
+  auto e = find(ref);
+  std::lock_guard lock(e->mutex);
+  return e->c.id;
+}
+
+Container ContainerManager::get(const std::string& ref) const {
+  auto e = find(ref);
+  std::lock_guard lock(e->mutex);
+  return e->c;
+}
+
+std::vector<Container> ContainerManager::all() const {
+  std::vector<EntryPtr> entries;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, e] : by_id_) entries.push_back(e);
+  }
+  std::vector<Container> out;
+  for (const auto& e : entries) {
+    std::lock_guard lock(e->mutex);
+    if (!e->removed) out.push_back(e->c);
+  }
+  return out;
+}
+
+bool ContainerManager::image_in_use(const std::string& image_id) const {
+  return !containers_using(image_id).empty();
+}
+
+std::vector<std::string> ContainerManager::containers_using(const std::string& image_id) const {
+  std::vector<std::string> ids;
+  for (const auto& c : all())
+    if (c.image_id == image_id) ids.push_back(c.id);
+  return ids;
+}
+
+void ContainerManager::prepare_rootfs(Entry& e) {
+  const Container& c = e.c;
+  const Image image = images_.get(c.image_id);
+  const std::string rw = container_dir(c.id) + "/rw";
+  ensure_directory(rw + "/upper", 0755);
+  ensure_directory(rw + "/work", 0700);
+  ensure_directory(rootfs_dir(c.id), 0755);
+  unmount(rootfs_dir(c.id));
+  mount_overlay(images_.layer_dirs(image), rw + "/upper", rw + "/work", rootfs_dir(c.id));
+}
+
+void ContainerManager::release_resources(Entry& e) {
+  const std::string& id = e.c.id;
+  try {
+    unmount(rootfs_dir(id));
+  } catch (const std::exception& ex) {
+    log::warn("cannot unmount container rootfs", {{"id", id}, {"error", ex.what()}});
+  }
+  if (!e.c.network.is_null()) {
+    try {
+      network_.detach(id);
+    } catch (const std::exception& ex) {
+      log::warn("cannot detach container network", {{"id", id}, {"error", ex.what()}});
+    }
+    e.c.network = nullptr;
+  }
+}
+
+void ContainerManager::with_rootfs(
+    const std::string& ref, const std::function<void(const Container&, const std::string&)>& fn) {
+  auto e = find(ref);
+  std::unique_lock lock(e->mutex);
+  if (e->c.state.running()) {
+    const Container c = e->c;
+    lock.unlock();  // the mount stays while running; long copies must not block lifecycle calls
+    fn(c, rootfs_dir(c.id));
+    return;
+  }
+  // Stopped: mount for the duration of the call, holding the lock so start cannot race the unmount.
+  prepare_rootfs(*e);
+  try {
+    fn(e->c, rootfs_dir(e->c.id));
+  } catch (...) {
+    unmount(rootfs_dir(e->c.id));
+    throw;
+  }
+  unmount(rootfs_dir(e->c.id));
+}
+
+void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock) {
+  Container& c = e.c;
+  if (e.removed) throw NotFound("No such container: " + c.id);
+  if (c.state.status == "removing")
+    throw Conflict("container " + c.id + " is marked for removal and cannot be started");
+  try {
+    prepare_rootfs(e);
+    OciSpecInput in;
+    const std::string mode = network_mode(c);
+    std::string ip;
+    if (mode == "host") {
+      in.network_namespace = "host";
+    } else if (mode == "bridge") {
+      const Attachment a = network_.attach(c.id, port_bindings(c));
+      c.network = {{"network", a.network},
+                   {"netns_path", a.netns_path},
+                   {"ip_address", a.ip_address},
+                   {"gateway", a.gateway},
+                   {"mac_address", a.mac_address},
+                   {"prefix_length", a.prefix_length},
+                   {"inspect", network_.inspect_json(a)}};
+      in.network_namespace = a.netns_path;
+      ip = a.ip_address;
+    }
+    // `-v /host/dir:/dir` creates a missing host directory, as dockerd does.
+    if (c.host_config.contains("Binds") && c.host_config["Binds"].is_array())
+      for (const auto& b : c.host_config["Binds"]) {
+        const std::string bind = b.get<std::string>();
+        const std::string src = bind.substr(0, bind.find(':'));
+        std::error_code ec;
+        if (!fs::exists(src, ec)) fs::create_directories(src, ec);
+      }
+    const std::string hostname = c.config.value("Hostname", c.short_id());
+    const ContainerFiles files =
+        write_container_files(container_dir(c.id), hostname, ip, mode == "host", paths_.dns);
+    in.config = c.config;
+    in.host_config = c.host_config;
+    in.rootfs = rootfs_dir(c.id);
+    in.hostname = hostname;
+    in.hostname_file = files.hostname_path;
+    in.hosts_file = files.hosts_path;
+    in.resolv_conf_file = files.resolv_conf_path;
+    in.cgroups_path = "/berth/" + c.id;
+    in.init_path = paths_.init_path;
+    in.passwd_path = rootfs_dir(c.id) + "/etc/passwd";
+    in.group_path = rootfs_dir(c.id) + "/etc/group";
+    write_file_atomic(bundle_dir(c.id) + "/config.json", make_oci_spec(in).dump(), 0600);
+
+    const json log_config =
+        c.host_config.value("LogConfig", json::object()).value("Config", json::object());
+    ShimLaunch launch;
+    launch.shim_path = paths_.shim_path;
+    launch.id = c.id;
+    launch.state_dir = bundle_dir(c.id) + "/shim";
+    launch.runtime_path = runtime_.info().path;
+    launch.runtime_root = runtime_.state_root();
+    launch.bundle = bundle_dir(c.id);
+    launch.tty = c.tty();
+    launch.open_stdin = c.config.value("OpenStdin", false);
+    launch.stdin_once = c.config.value("StdinOnce", false);
+    launch.log_path = log_path(c.id);
+    if (log_config.contains("max-size"))
+      launch.log_max_size = parse_byte_size(log_config.value("max-size", "-1"));
+    if (log_config.contains("max-file"))
+      launch.log_max_files = std::max(1, std::stoi(log_config.value("max-file", "1")));
+    fs::remove_all(launch.state_dir);
+    e.shim = ShimClient::launch(launch);
+  } catch (...) {
+    release_resources(e);
+    e.shim.reset();
+    throw;
+  }
+  // Clients that attached before start get the stream from the very first byte.
+  for (auto& pending : e.pending) connect_pending_attach(e, *pending);
+  e.pending.clear();
+  e.shim->start();
+  c.state.status = "running";
+  c.state.pid = e.shim->pid();
+  c.state.exit_code = 0;
+  c.state.error = "";
+  c.state.oom_killed = false;
+  c.state.started_at = now_rfc3339();
+  c.state.finished_at = "0001-01-01T00:00:00Z";
+  c.has_been_started = true;
+  save(c);
+  publish(c, "start");
+  e.changed.notify_all();
+  (void)lock;
+}
+
+}  // namespace berth::engine

@@ -1,0 +1,167 @@
+#pragma once
+// Containers' lifecycle: create, start, stop, kill, restart, pause, rename, remove, wait, attach,
+// logs, restart policies and live restore. The API layer translates HTTP into these calls;
+// everything a container is made of (image layers, network, runtime, shim) is reached through the
+// services below.
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+#include "common/stream.hpp"
+#include "engine/containers/container.hpp"
+#include "engine/containers/json_log.hpp"
+#include "engine/containers/runtime.hpp"
+#include "engine/containers/shim_client.hpp"
+
+namespace berth::engine {
+
+class ImageStore;
+class NetworkManager;
+class EventBus;
+
+struct ContainerPaths {
+  std::string data_root;  // containers/<id>/ holds the record, log, hosts files, rw layer
+  std::string
+      exec_root;  // containers/<id>/ holds the bundle, the rootfs mount and the shim's state
+  std::string shim_path;
+  std::string init_path;
+  std::vector<std::string> dns;
+};
+
+// Thrown when the request asks for the state the container is already in (HTTP 304).
+class NotModified : public Error {
+ public:
+  using Error::Error;
+};
+
+class ContainerManager {
+ public:
+  ContainerManager(ContainerPaths paths, ImageStore& images, NetworkManager& network,
+                   EventBus& events, Runtime runtime);
+  ~ContainerManager();
+
+  // Loads every record, reattaches to shims of containers that kept running while berthd was down,
+  // records the exit of those that ended meanwhile, and applies restart policies.
+  void restore();
+  // Stops monitoring (containers keep running: live restore).
+  void shutdown();
+
+  struct Created {
+    std::string id;
+    std::vector<std::string> warnings;
+  };
+  Created create(const std::string& name, const nlohmann::json& body);
+  void start(const std::string& ref);
+  void stop(const std::string& ref, std::optional<int> timeout_seconds,
+            const std::string& signal = "");
+  void kill(const std::string& ref, const std::string& signal);
+  void restart(const std::string& ref, std::optional<int> timeout_seconds);
+  void pause(const std::string& ref);
+  void unpause(const std::string& ref);
+  void rename(const std::string& ref, const std::string& new_name);
+  void remove(const std::string& ref, bool force);
+  void resize(const std::string& ref, int height, int width);
+
+  struct WaitResult {
+    int status_code = 0;
+    std::string error;
+  };
+  // condition: not-running (default), next-exit, removed. `cancelled` is polled while waiting.
+  WaitResult wait(const std::string& ref, const std::string& condition,
+                  const std::function<bool()>& cancelled);
+  // Blocks until the attached session ends. `client` carries the hijacked connection.
+  void attach(const std::string& ref, Stream& client, bool stdin, bool stdout, bool stderr,
+              bool logs, bool stream);
+  // Docker's logs; `emit(stream, text)` per entry.
+  void logs(const std::string& ref, LogReadOptions options,
+            const std::function<void(std::string_view, std::string_view)>& emit,
+            const std::function<bool()>& cancelled);
+
+  std::string resolve(const std::string& ref) const;  // NotFound("No such container: ref")
+  Container get(const std::string& ref) const;
+  std::vector<Container> all() const;
+  nlohmann::json inspect(const std::string& ref) const;
+
+  // Runs `fn` with the container's root filesystem mounted (temporarily, when it is not running).
+  void with_rootfs(const std::string& ref,
+                   const std::function<void(const Container&, const std::string& rootfs)>& fn);
+  // `docker update`: resource limits (applied to a running container too) and the restart policy.
+  std::vector<std::string> update(const std::string& ref, const nlohmann::json& changes);
+  // `docker commit`: a new image from the container's changes; returns the image ID.
+  std::string commit(const std::string& ref, const std::string& reference,
+                     const std::string& comment, const std::string& author,
+                     const nlohmann::json& config_overrides, bool pause);
+
+  bool image_in_use(const std::string& image_id) const;
+  std::vector<std::string> containers_using(const std::string& image_id) const;
+  std::pair<std::vector<std::string>, int64_t> prune(
+      const std::function<bool(const Container&)>& match);
+
+  const ContainerPaths& paths() const { return paths_; }
+  Runtime& runtime() { return runtime_; }
+  std::string container_dir(const std::string& id) const;
+  std::string bundle_dir(const std::string& id) const;
+  std::string log_path(const std::string& id) const;
+  std::string rootfs_dir(const std::string& id) const;
+
+ private:
+  struct PendingAttach;
+  struct Entry {
+    std::mutex mutex;
+    std::condition_variable changed;
+    Container c;
+    std::optional<ShimClient> shim;
+    std::vector<std::shared_ptr<PendingAttach>> pending;
+    uint64_t exits = 0;    // bumps on every exit (wait next-exit)
+    bool removed = false;  // wait removed
+    bool stopping = false;
+    std::thread monitor;
+  };
+  using EntryPtr = std::shared_ptr<Entry>;
+
+  EntryPtr find(const std::string& ref) const;
+  void save(const Container& c) const;
+  void start_locked(Entry& e, std::unique_lock<std::mutex>& lock);
+  void prepare_rootfs(Entry& e);
+  void release_resources(Entry& e);
+  void on_exit(const EntryPtr& e, const ShimExit& exit);
+  void monitor(EntryPtr e);
+  bool should_restart(const Entry& e) const;
+  void remove_locked(const EntryPtr& e, std::unique_lock<std::mutex>& lock);
+  void remove_container(const std::string& ref, bool force);
+  void collect_unused_images();
+  void publish(const Container& c, const std::string& action,
+               std::map<std::string, std::string> extra = {}) const;
+  void connect_pending_attach(Entry& e, PendingAttach& pending);
+  bool wait_for_exit(Entry& e, std::unique_lock<std::mutex>& lock, uint64_t exits_before,
+                     std::chrono::milliseconds timeout);
+  std::string unique_name_locked() const;
+
+  ContainerPaths paths_;
+  ImageStore& images_;
+  NetworkManager& network_;
+  EventBus& events_;
+  Runtime runtime_;
+  mutable std::mutex mutex_;  // the maps below
+  std::map<std::string, EntryPtr> by_id_;
+  std::map<std::string, std::string> id_by_name_;  // "/web" → id
+  std::atomic<bool> shutting_down_{false};
+};
+
+// "10m", "1g", "512k", "100" (bytes) as docker's max-size and --memory read them.
+int64_t parse_byte_size(const std::string& text);
+
+// Parses "KILL", "SIGKILL", "9" into a signal number; InvalidArgument("Invalid signal: X").
+int parse_signal(const std::string& text);
+
+}  // namespace berth::engine

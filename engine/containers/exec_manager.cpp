@@ -1,0 +1,192 @@
+#include "engine/containers/exec_manager.hpp"
+
+#include <random>
+#include <thread>
+
+#include "common/atomic_file.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "engine/containers/container_manager.hpp"
+#include "engine/containers/oci_spec.hpp"
+#include "engine/containers/stream_pump.hpp"
+#include "engine/events.hpp"
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace berth::engine {
+
+namespace {
+std::string random_hex(size_t n) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* hex = "0123456789abcdef";
+  std::string s(n, '0');
+  for (auto& ch : s) ch = hex[rng() & 15];
+  return s;
+}
+
+std::string command_line(const json& config) {
+  std::string out;
+  for (const auto& a : config.value("Cmd", json::array()))
+    out += (out.empty() ? "" : " ") + a.get<std::string>();
+  return out;
+}
+}  // namespace
+
+ExecManager::ExecManager(ContainerManager& containers, EventBus& events)
+    : containers_(containers), events_(events) {}
+
+std::shared_ptr<ExecManager::Exec> ExecManager::find(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  auto it = execs_.find(id);
+  if (it == execs_.end()) throw NotFound("No such exec instance: " + id);
+  return it->second;
+}
+
+std::string ExecManager::create(const std::string& container_ref, const json& config) {
+  const Container c = containers_.get(container_ref);
+  if (c.state.status == "paused")
+    throw Conflict("Container " + c.id + " is paused, unpause the container before exec");
+  if (!c.state.running() || c.state.status == "restarting")
+    throw Conflict("container " + c.id + " is not running");
+  const json cmd = config.value("Cmd", json());
+  if (!cmd.is_array() || cmd.empty()) throw InvalidArgument("No exec command specified");
+  for (const auto& a : cmd)
+    if (!a.is_string()) throw InvalidArgument("exec command must be a list of strings");
+  auto exec = std::make_shared<Exec>();
+  exec->id = random_hex(64);
+  exec->container_id = c.id;
+  exec->config = config;
+  {
+    std::lock_guard lock(mutex_);
+    execs_[exec->id] = exec;
+  }
+  events_.publish({"container",
+                   "exec_create: " + command_line(config),
+                   c.id,
+                   {{"name", c.bare_name()}, {"image", c.image}, {"execID", exec->id}}});
+  return exec->id;
+}
+
+void ExecManager::start(const std::string& exec_id, bool detach, Stream* client) {
+  auto exec = find(exec_id);
+  const Container c = containers_.get(exec->container_id);
+  {
+    std::lock_guard lock(mutex_);
+    if (exec->started) throw Conflict("Error: Exec command " + exec_id + " has already run");
+    exec->started = true;
+  }
+  if (!c.state.running()) throw Conflict("container " + c.id + " is not running");
+  const std::string dir = containers_.bundle_dir(c.id) + "/exec/" + exec->id;
+  ensure_directory(dir, 0700);
+  OciSpecInput in;
+  in.config = c.config;
+  in.host_config = c.host_config;
+  in.rootfs = containers_.rootfs_dir(c.id);
+  in.passwd_path = in.rootfs + "/etc/passwd";
+  in.group_path = in.rootfs + "/etc/group";
+  write_file_atomic(dir + "/process.json", make_exec_process(exec->config, in).dump(), 0600);
+
+  ShimLaunch launch;
+  launch.shim_path = containers_.paths().shim_path;
+  launch.id = exec->id;
+  launch.state_dir = dir + "/shim";
+  launch.runtime_path = containers_.runtime().info().path;
+  launch.runtime_root = containers_.runtime().state_root();
+  launch.exec_container_id = c.id;
+  launch.exec_process_file = dir + "/process.json";
+  launch.tty = exec->config.value("Tty", false);
+  launch.open_stdin = exec->config.value("AttachStdin", false);
+  launch.stdin_once = true;
+  ShimClient shim = ShimClient::launch(launch);
+  std::unique_ptr<Stream> shim_stream;
+  if (!detach && client)
+    shim_stream = shim.attach(launch.open_stdin, exec->config.value("AttachStdout", true),
+                              exec->config.value("AttachStderr", true));
+  shim.start();
+  {
+    std::lock_guard lock(mutex_);
+    exec->shim = shim;
+    exec->running = true;
+    exec->pid = shim.pid();
+  }
+  events_.publish({"container",
+                   "exec_start: " + command_line(exec->config),
+                   c.id,
+                   {{"name", c.bare_name()}, {"image", c.image}, {"execID", exec->id}}});
+  std::thread([this, exec] { watch(exec); }).detach();
+  if (!shim_stream) return;
+
+  pump_streams(*client, *shim_stream, launch.open_stdin);
+  // The client reads the exit code right after the stream ends: have it recorded by then.
+  std::unique_lock lock(mutex_);
+  changed_.wait_for(lock, 5s, [&] { return !exec->running; });
+}
+
+void ExecManager::watch(std::shared_ptr<Exec> exec) {
+  std::optional<ShimExit> exit;
+  while (!exit) {
+    try {
+      exit = exec->shim->wait(1000ms);
+    } catch (const std::exception&) {
+      exit = ShimClient::read_exit(exec->shim->state_dir());
+      if (!exit) exit = ShimExit{126, "", false, "exec process lost"};
+    }
+  }
+  {
+    std::lock_guard lock(mutex_);
+    exec->running = false;
+    exec->exit_code = exit->exit_code;
+    exec->pid = 0;
+  }
+  changed_.notify_all();
+  try {
+    const Container c = containers_.get(exec->container_id);
+    events_.publish({"container",
+                     "exec_die",
+                     c.id,
+                     {{"name", c.bare_name()},
+                      {"image", c.image},
+                      {"execID", exec->id},
+                      {"exitCode", std::to_string(exit->exit_code)}}});
+  } catch (const NotFound&) {
+  }
+}
+
+void ExecManager::resize(const std::string& exec_id, int height, int width) {
+  auto exec = find(exec_id);
+  std::lock_guard lock(mutex_);
+  if (!exec->shim || !exec->running) throw Conflict("exec " + exec_id + " is not running");
+  exec->shim->resize(height, width);
+}
+
+bool ExecManager::tty(const std::string& exec_id) const {
+  return find(exec_id)->config.value("Tty", false);
+}
+
+json ExecManager::inspect(const std::string& exec_id) const {
+  auto exec = find(exec_id);
+  std::lock_guard lock(mutex_);
+  const json& cfg = exec->config;
+  const json cmd = cfg.value("Cmd", json::array());
+  json args = json::array();
+  for (size_t i = 1; i < cmd.size(); ++i) args.push_back(cmd[i]);
+  return {{"ID", exec->id},
+          {"Running", exec->running},
+          {"ExitCode", exec->exit_code ? json(*exec->exit_code) : json(nullptr)},
+          {"ProcessConfig",
+           {{"tty", cfg.value("Tty", false)},
+            {"entrypoint", cmd.empty() ? "" : cmd[0].get<std::string>()},
+            {"arguments", args},
+            {"privileged", cfg.value("Privileged", false)},
+            {"user", cfg.value("User", "")}}},
+          {"OpenStdin", cfg.value("AttachStdin", false)},
+          {"OpenStderr", cfg.value("AttachStderr", false)},
+          {"OpenStdout", cfg.value("AttachStdout", false)},
+          {"CanRemove", false},
+          {"ContainerID", exec->container_id},
+          {"DetachKeys", ""},
+          {"Pid", exec->pid}};
+}
+
+}  // namespace berth::engine

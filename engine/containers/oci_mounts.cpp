@@ -1,0 +1,187 @@
+#include "engine/containers/oci_mounts.hpp"
+
+#include <algorithm>
+#include <set>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/json.hpp"
+#include "engine/containers/oci_spec.hpp"
+
+namespace berth::engine {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kDefaultShmSize = 64 * 1024 * 1024;
+// Where dockerd puts the --init binary inside the container.
+constexpr const char* kInitDestination = "/sbin/docker-init";
+
+json mount(std::string destination, std::string type, std::string source,
+           std::vector<std::string> options) {
+  return {{"destination", std::move(destination)},
+          {"type", std::move(type)},
+          {"source", std::move(source)},
+          {"options", std::move(options)}};
+}
+
+json default_mounts(const json& host_config) {
+  const bool privileged = get_bool(host_config, "Privileged");
+  int64_t shm_size = get_int64(host_config, "ShmSize");
+  if (shm_size <= 0) shm_size = kDefaultShmSize;
+  const std::string ipc_mode = get_string(host_config, "IpcMode");
+
+  json mounts = json::array();
+  mounts.push_back(mount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}));
+  mounts.push_back(
+      mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}));
+  mounts.push_back(
+      mount("/dev/pts", "devpts", "devpts",
+            {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}));
+  // Privileged containers may write /sys and their cgroups, as under dockerd.
+  std::vector<std::string> sys_opts = {"nosuid", "noexec", "nodev"};
+  if (!privileged) sys_opts.push_back("ro");
+  mounts.push_back(mount("/sys", "sysfs", "sysfs", sys_opts));
+  std::vector<std::string> cgroup_opts = {"nosuid", "noexec", "nodev"};
+  if (!privileged) cgroup_opts.insert(cgroup_opts.begin(), "ro");
+  mounts.push_back(mount("/sys/fs/cgroup", "cgroup", "cgroup", cgroup_opts));
+  mounts.push_back(mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
+  if (ipc_mode == "host") {
+    mounts.push_back(mount("/dev/shm", "bind", "/dev/shm", {"rbind", "rprivate"}));
+  } else if (ipc_mode != "none") {
+    mounts.push_back(
+        mount("/dev/shm", "tmpfs", "shm",
+              {"nosuid", "noexec", "nodev", "mode=1777", "size=" + std::to_string(shm_size)}));
+  }
+  return mounts;
+}
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (;;) {
+    auto pos = text.find(sep, start);
+    parts.push_back(text.substr(start, pos - start));
+    if (pos == std::string::npos) return parts;
+    start = pos + 1;
+  }
+}
+
+void check_destination(const std::string& destination, const std::string& type) {
+  if (destination.empty() || destination.front() != '/') {
+    throw InvalidArgument("invalid mount config for type \"" + type + "\": invalid mount path: '" +
+                          destination + "' mount path must be absolute");
+  }
+  if (destination.find_first_not_of('/') == std::string::npos) {
+    throw InvalidArgument("invalid specification: destination can't be '/'");
+  }
+}
+
+// "src:dst[:opts]" with opts from ro, rw, z, Z, nocopy and a propagation mode.
+json parse_bind(const std::string& bind) {
+  const auto parts = split(bind, ':');
+  if (parts.size() == 1 || (parts.size() >= 2 && !parts[0].empty() && parts[0].front() != '/')) {
+    throw InvalidArgument("named volumes are not supported yet: " + bind);
+  }
+  if (parts.size() > 3 || parts[0].empty() || parts[1].empty()) {
+    throw InvalidArgument("invalid volume specification: '" + bind + "'");
+  }
+  const std::string& source = parts[0];
+  const std::string& destination = parts[1];
+  check_destination(destination, "bind");
+  bool read_only = false;
+  std::string propagation = "rprivate";
+  if (parts.size() == 3) {
+    static const std::set<std::string> kPropagation = {"shared", "rshared", "slave",
+                                                       "rslave", "private", "rprivate"};
+    for (const auto& opt : split(parts[2], ',')) {
+      if (opt == "ro") {
+        read_only = true;
+      } else if (opt == "rw") {
+        read_only = false;
+      } else if (kPropagation.contains(opt)) {
+        propagation = opt;
+      } else if (opt != "z" && opt != "Z" && opt != "nocopy") {
+        throw InvalidArgument("invalid mode: " + parts[2]);
+      }
+    }
+  }
+  std::vector<std::string> options = {"rbind"};
+  if (read_only) options.push_back("ro");
+  options.push_back(propagation);
+  return mount(destination, "bind", source, options);
+}
+
+// Docker's tmpfs defaults, with exec/suid/dev in the user's options lifting the matching "no…".
+json make_tmpfs(const std::string& destination, const std::string& user_options) {
+  check_destination(destination, "tmpfs");
+  std::vector<std::string> user;
+  if (!user_options.empty()) user = split(user_options, ',');
+  std::vector<std::string> options;
+  for (std::string def : {"noexec", "nosuid", "nodev"}) {
+    if (std::find(user.begin(), user.end(), def.substr(2)) == user.end()) options.push_back(def);
+  }
+  options.push_back("rprivate");
+  for (auto& opt : user) {
+    if (!opt.empty()) options.push_back(opt);
+  }
+  return mount(destination, "tmpfs", "tmpfs", options);
+}
+
+size_t depth(const std::string& path) {
+  return static_cast<size_t>(std::count(path.begin(), path.end(), '/')) -
+         (path.size() > 1 && path.back() == '/' ? 1 : 0);
+}
+
+std::string clean(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+}  // namespace
+
+json make_mounts(const OciSpecInput& input) {
+  const json& hc = input.host_config;
+  std::vector<json> user;
+  std::set<std::string> destinations;
+  auto add_user = [&](json m) {
+    std::string destination = clean(m["destination"].get<std::string>());
+    if (!destinations.insert(destination).second) {
+      throw InvalidArgument("Duplicate mount point: " + destination);
+    }
+    m["destination"] = destination;
+    user.push_back(std::move(m));
+  };
+  for (const auto& bind : get_string_array(hc, "Binds")) add_user(parse_bind(bind));
+  for (const auto& [destination, options] : get_string_map(hc, "Tmpfs")) {
+    add_user(make_tmpfs(destination, options));
+  }
+  if (get_bool(hc, "Init") && !input.init_path.empty()) {
+    add_user(mount(kInitDestination, "bind", input.init_path, {"bind", "ro"}));
+  }
+  // The engine-managed files come last and yield to a user's own bind over the same path.
+  for (const auto& [destination, source] :
+       {std::pair<std::string, std::string>{"/etc/resolv.conf", input.resolv_conf_file},
+        {"/etc/hostname", input.hostname_file},
+        {"/etc/hosts", input.hosts_file}}) {
+    if (source.empty() || destinations.contains(destination)) continue;
+    add_user(mount(destination, "bind", source, {"rbind", "rprivate"}));
+  }
+  // Parents before children, so a mount over /a/b is not hidden by a later mount over /a.
+  std::stable_sort(user.begin(), user.end(), [](const json& a, const json& b) {
+    return depth(a["destination"].get<std::string>()) < depth(b["destination"].get<std::string>());
+  });
+
+  json mounts = json::array();
+  const bool user_dev = destinations.contains("/dev");
+  for (auto& m : default_mounts(hc)) {
+    const std::string destination = m["destination"];
+    if (destinations.contains(destination)) continue;
+    if (user_dev && destination.starts_with("/dev/")) continue;
+    mounts.push_back(std::move(m));
+  }
+  for (auto& m : user) mounts.push_back(std::move(m));
+  return mounts;
+}
+
+}  // namespace berth::engine

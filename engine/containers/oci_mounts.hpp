@@ -1,0 +1,14 @@
+#pragma once
+// The mounts of a container's OCI spec: dockerd's defaults (/proc, /dev, /dev/pts, /sys, cgroup,
+// mqueue, /dev/shm), then the user's Binds and Tmpfs, then the hostname/hosts/resolv.conf files.
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace berth::engine {
+
+struct OciSpecInput;
+
+// Throws InvalidArgument for malformed Binds/Tmpfs ("invalid mount config …", named volumes).
+nlohmann::json make_mounts(const OciSpecInput& input);
+
+}  // namespace berth::engine

@@ -1,0 +1,112 @@
+#include "engine/images/image_filters.hpp"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/error.hpp"
+#include "common/json.hpp"
+#include "common/time_format.hpp"
+
+namespace berth::engine {
+
+std::map<std::string, std::vector<std::string>> parse_filter_args(const std::string& json) {
+  std::map<std::string, std::vector<std::string>> args;
+  if (json.empty()) return args;
+  const auto object = parse_json_object(json, "filters");
+  for (const auto& [key, value] : object.items()) {
+    auto& values = args[key];
+    if (value.is_object()) {
+      for (const auto& [v, enabled] : value.items())
+        if (!enabled.is_boolean() || enabled.get<bool>()) values.push_back(v);
+    } else if (value.is_array()) {
+      for (const auto& v : value)
+        if (v.is_string()) values.push_back(v.get<std::string>());
+    } else {
+      throw InvalidArgument("invalid filter '" + key + "': expected an object or a list");
+    }
+  }
+  return args;
+}
+
+namespace {
+
+bool parse_bool_filter(const std::string& key, const std::string& value) {
+  if (value == "true" || value == "1") return true;
+  if (value == "false" || value == "0") return false;
+  throw InvalidArgument("Invalid filter '" + key + "=" + value + "'");
+}
+
+bool label_matches(const Image& image, const std::string& term) {
+  const auto config = image.config.value("config", nlohmann::json::object());
+  const auto labels = config.is_object() ? config.value("Labels", nlohmann::json::object())
+                                         : nlohmann::json::object();
+  if (!labels.is_object()) return false;
+  const auto eq = term.find('=');
+  const auto it = labels.find(term.substr(0, eq));
+  if (it == labels.end()) return false;
+  return eq == std::string::npos ||
+         (it->is_string() && it->get<std::string>() == term.substr(eq + 1));
+}
+
+}  // namespace
+
+ImageFilter ImageFilter::parse(const std::string& filters_json,
+                               const std::vector<std::string>& allowed,
+                               const std::function<int64_t(const std::string&)>& created_of) {
+  ImageFilter filter;
+  for (const auto& [key, values] : parse_filter_args(filters_json)) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+      throw InvalidArgument("invalid filter '" + key + "'");
+    for (const auto& value : values) {
+      if (key == "dangling") {
+        filter.dangling_ = parse_bool_filter(key, value);
+      } else if (key == "reference") {
+        filter.references_.push_back(value);
+      } else if (key == "label") {
+        filter.labels_.push_back(value);
+      } else if (key == "label!") {
+        filter.not_labels_.push_back(value);
+      } else if (key == "before" || key == "since") {
+        const int64_t created = created_of(value);
+        auto& bound = key == "before" ? filter.before_ : filter.since_;
+        bound = key == "before" ? std::min(bound.value_or(created), created)
+                                : std::max(bound.value_or(created), created);
+      } else if (key == "until") {
+        const auto t = parse_docker_time(value);
+        filter.until_ =
+            std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+      }
+    }
+  }
+  return filter;
+}
+
+bool ImageFilter::matches(const Image& image) const {
+  if (before_ && image.created_unix >= *before_) return false;
+  if (since_ && image.created_unix <= *since_) return false;
+  if (until_ && image.created_unix >= *until_) return false;
+  for (const auto& label : labels_)
+    if (!label_matches(image, label)) return false;
+  for (const auto& label : not_labels_)
+    if (label_matches(image, label)) return false;
+  return true;
+}
+
+bool ImageFilter::reference_matches(const std::string& familiar_ref) const {
+  // Go's path.Match, like fnmatch with FNM_PATHNAME: '*' does not cross '/'.
+  std::string name = familiar_ref;
+  if (const auto at = name.find('@'); at != std::string::npos) name = name.substr(0, at);
+  const auto slash = name.rfind('/');
+  const auto colon = name.rfind(':');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash))
+    name = name.substr(0, colon);
+  for (const auto& pattern : references_) {
+    if (::fnmatch(pattern.c_str(), familiar_ref.c_str(), FNM_PATHNAME) == 0) return true;
+    if (::fnmatch(pattern.c_str(), name.c_str(), FNM_PATHNAME) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace berth::engine

@@ -1,0 +1,91 @@
+#include "engine/images/image_json.hpp"
+
+#include "common/time_format.hpp"
+
+namespace berth::engine {
+
+namespace {
+
+nlohmann::json labels_of(const Image& image) {
+  const auto config = image.config.value("config", nlohmann::json::object());
+  if (!config.is_object()) return nlohmann::json::object();
+  const auto labels = config.value("Labels", nlohmann::json::object());
+  return labels.is_object() ? labels : nlohmann::json::object();
+}
+
+std::string string_field(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
+
+nlohmann::json image_summary(const Image& image, int64_t shared_size, int64_t containers,
+                             int api_version) {
+  nlohmann::json j = {{"Containers", containers},
+                      {"Created", image.created_unix},
+                      {"Id", image.id},
+                      {"Labels", labels_of(image)},
+                      {"ParentId", image.parent},
+                      {"RepoDigests", image.repo_digests},
+                      {"RepoTags", image.repo_tags},
+                      {"SharedSize", shared_size},
+                      {"Size", image.size}};
+  // Before 1.43 untagged images carried placeholders, which old clients print.
+  if (api_version < 143 && image.repo_tags.empty() && image.repo_digests.empty()) {
+    j["RepoTags"] = {"<none>:<none>"};
+    j["RepoDigests"] = {"<none>@<none>"};
+  }
+  if (api_version < 144) j["VirtualSize"] = image.size;
+  return j;
+}
+
+nlohmann::json image_inspect(const Image& image,
+                             const std::vector<std::filesystem::path>& layer_dirs,
+                             const std::string& last_tag_time, int api_version) {
+  const auto& c = image.config;
+  nlohmann::json graph_data = nlohmann::json::object();
+  if (!layer_dirs.empty()) {
+    // As overlay2 reports an image: its top layer is the "upper", the rest the lowers.
+    const auto top = layer_dirs.front().parent_path();
+    graph_data["UpperDir"] = layer_dirs.front().string();
+    graph_data["MergedDir"] = (top / "merged").string();
+    graph_data["WorkDir"] = (top / "work").string();
+    std::string lowers;
+    for (size_t i = 1; i < layer_dirs.size(); ++i)
+      lowers += (lowers.empty() ? "" : ":") + layer_dirs[i].string();
+    if (!lowers.empty()) graph_data["LowerDir"] = lowers;
+  }
+  const auto config = c.find("config");
+  nlohmann::json j = {
+      {"Id", image.id},
+      {"RepoTags", image.repo_tags},
+      {"RepoDigests", image.repo_digests},
+      {"Parent", image.parent},
+      {"Comment", string_field(c, "comment")},
+      {"DockerVersion", string_field(c, "docker_version")},
+      {"Author", string_field(c, "author")},
+      {"Config", config != c.end() ? *config : nlohmann::json(nullptr)},
+      {"Architecture", string_field(c, "architecture")},
+      {"Os", string_field(c, "os")},
+      {"Size", image.size},
+      {"GraphDriver", {{"Data", graph_data}, {"Name", "overlay2"}}},
+      {"RootFS", {{"Type", "layers"}, {"Layers", image.diff_ids}}},
+      {"Metadata",
+       {{"LastTagTime", last_tag_time.empty() ? "0001-01-01T00:00:00Z" : last_tag_time}}}};
+  if (const std::string created = string_field(c, "created"); !created.empty()) {
+    try {
+      j["Created"] = rfc3339_nano(parse_rfc3339(created));
+    } catch (const std::exception&) {
+      j["Created"] = created;
+    }
+  }
+  if (const std::string variant = string_field(c, "variant"); !variant.empty())
+    j["Variant"] = variant;
+  if (const std::string os_version = string_field(c, "os.version"); !os_version.empty())
+    j["OsVersion"] = os_version;
+  if (api_version < 144) j["VirtualSize"] = image.size;
+  return j;
+}
+
+}  // namespace berth::engine

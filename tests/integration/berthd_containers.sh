@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# Container lifecycle through the docker CLI against berthd: run (attached, -i, -t, exit codes, bad
+# command), logs (all, --tail, -f), stop, rename, ps and its filters, kill -s, wait, rm -f, prune,
+# events, restart policies, pause. Expected outputs are what dockerd 20.10 prints for the same commands.
+# Needs root; finishes on its own.
+set -euo pipefail
+
+source_dir=${BERTH_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# shellcheck source=../fixtures/assert.sh
+source "$source_dir/tests/fixtures/assert.sh"
+# shellcheck source=../fixtures/berthd-in-netns.sh
+source "$source_dir/tests/fixtures/berthd-in-netns.sh"
+
+berthd_test_setup
+d() { berthd_netns_docker "$@"; }
+work=$BERTH_BERTHD_DIR/client
+# Run-time knowledge of the container, for checks that go behind the engine's back.
+state_of() { d inspect -f '{{.State.Status}}' "$1" 2>/dev/null; }
+logs_have() { d logs "$1" 2>&1 | grep -qx -- "$2"; }
+
+events_since=$(date +%s)
+
+# ---- docker run, attached ----
+capture d run --rm busybox echo hi
+expect_eq "run --rm busybox echo hi prints exactly hi" "$OUT" "hi"
+expect_eq "run --rm busybox echo hi: exit 0, nothing on stderr" "$RC:$ERR" "0:"
+capture d ps -aq
+expect_eq "run --rm leaves no container (ps -a empty)" "$OUT" ""
+
+capture d run --rm busybox sh -c 'echo out; echo err >&2'
+expect_eq "run: stdout goes to stdout" "$OUT" "out"
+expect_eq "run: stderr goes to stderr" "$ERR" "err"
+
+capture d run -i --rm busybox cat <<<"hi"
+expect_eq "echo hi | run -i --rm busybox cat prints hi" "$OUT" "hi"
+expect_eq "run -i ... cat exits 0" "$RC" 0
+capture d run -i --rm busybox wc -c < <(head -c 300000 /dev/zero)
+expect_eq "run -i passes 300000 bytes of stdin through intact" "$(tr -d ' ' <<<"$OUT")" "300000"
+
+expect_status "run --rm busybox sh -c 'exit 3' exits 3" 3 d run --rm busybox sh -c 'exit 3'
+
+capture d run --rm busybox nosuchcmd
+expect_eq "run --rm busybox nosuchcmd exits 127" "$RC" 127
+expect_contains "run nosuchcmd: error names the command" "$ERR" 'exec: "nosuchcmd": executable file not found in $PATH'
+expect_contains "run nosuchcmd: printed as a daemon error" "$ERR" "docker: Error response from daemon: "
+capture d run --rm busybox /nosuchcmd
+expect_eq "run --rm busybox /nosuchcmd exits 127" "$RC" 127
+expect_contains "run /nosuchcmd: error names the path" "$ERR" '/nosuchcmd'
+capture d run --rm busybox /etc/passwd
+expect_eq "run of a non-executable file exits 126" "$RC" 126
+capture d ps -aq
+expect_eq "failed run --rm leaves no container" "$OUT" ""
+capture d run --rm nosuchimage:1 true
+expect_eq "run of a missing image exits 125" "$RC" 125
+expect_contains "run of a missing image: 'Unable to find image' then a pull error" "$ERR" "Unable to find image 'nosuchimage:1' locally"
+
+capture berthd_netns_docker_tty run -t --rm busybox echo tty
+expect_contains "run -t (under script) prints tty" "$OUT" "tty"
+expect_eq "run -t exits 0" "$RC" 0
+capture berthd_netns_docker_tty run -t --rm busybox sh -c 'test -t 0 && test -t 1 && echo isatty; stty size'
+expect_contains "run -t: stdin and stdout are terminals in the container" "$OUT" "isatty"
+
+# ---- logs ----
+capture d run -d --name web busybox sh -c 'i=0; while true; do echo line$i; i=$((i+1)); sleep 0.2; done'
+web_id=$OUT
+expect_match "run -d prints the full ID" "$web_id" '^[0-9a-f]{64}$'
+if wait_until 10 logs_have web line2; then pass "logs web reaches line2"; else fail "logs web reaches line2" "$(d logs web 2>&1 | head)"; fi
+capture d logs web
+expect_eq "logs web: first line is line0" "$(sed -n 1p <<<"$OUT")" "line0"
+expect_eq "logs web: lines are consecutive" "$(awk '$0 != "line" NR-1 { print "gap at " NR ": " $0; exit }' <<<"$OUT")" ""
+capture d logs --tail 1 web
+expect_match "logs --tail 1 prints one line" "$OUT" '^line[0-9]+$'
+capture d logs --tail 0 web
+expect_eq "logs --tail 0 prints nothing" "$OUT" ""
+capture d logs -t --tail 1 web
+expect_match "logs -t prefixes RFC3339Nano timestamps" "$OUT" '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]+Z line[0-9]+$'
+d logs -f web >"$work/follow.txt" 2>&1 &
+follow_pid=$!
+sleep 1
+before=$(wc -l <"$work/follow.txt")
+sleep 2
+after=$(wc -l <"$work/follow.txt")
+if _berthd_alive "$follow_pid"; then pass "logs -f is still following after 3 s"; else fail "logs -f is still following after 3 s" "$(tail -n 3 "$work/follow.txt")"; fi
+kill "$follow_pid" 2>/dev/null || true
+wait "$follow_pid" 2>/dev/null || true
+if [ "$after" -gt "$((before + 3))" ]; then
+  pass "logs -f keeps streaming ($before lines at 1 s, $after at 3 s)"
+else
+  fail "logs -f keeps streaming" "$before lines at 1 s, $after at 3 s" "$(tail -n 3 "$work/follow.txt")"
+fi
+
+# ---- stop, rename ----
+capture d stop -t 1 web
+expect_eq "stop -t 1 web prints web" "$OUT" "web"
+capture d ps -a --filter name=web --format '{{.Status}}'
+expect_match "ps -a shows web Exited (137) or (143)" "$OUT" '^Exited \((137|143)\) '
+capture d ps -q
+expect_eq "stopped container not in ps" "$OUT" ""
+capture d stop web
+expect_eq "stop of a stopped container succeeds and prints its name" "$RC:$OUT" "0:web"
+capture d rename web web2
+expect_eq "rename web web2: exit 0, no output" "$RC:$OUT$ERR" "0:"
+capture d inspect --format '{{.Name}} {{.State.Status}}' web2
+expect_eq "inspect --format '{{.Name}} {{.State.Status}}' web2" "$OUT" "/web2 exited"
+capture d inspect --format '{{.Id}}' "${web_id:0:12}"
+expect_eq "inspect by ID prefix" "$OUT" "$web_id"
+expect_fail_with "inspect of the old name fails" "No such object: web" d inspect web
+
+# ---- ps ----
+capture d run -d --name psrun --label tier=front busybox sleep 300
+ps_id=$OUT
+capture d ps
+expect_match "ps header" "$(sed -n 1p <<<"$OUT")" '^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES$'
+expect_match "ps row for psrun" "$(sed -n 2p <<<"$OUT")" \
+  "^${ps_id:0:12} +busybox +\"sleep 300\" +.+ ago +Up .+ +psrun\$"
+expect_eq "ps lists only the running container" "$(wc -l <<<"$OUT")" 2
+capture d ps -a --format '{{.Names}}'
+expect_eq "ps -a lists both" "$(sort <<<"$OUT" | tr '\n' ' ')" "psrun web2 "
+capture d ps -q
+expect_eq "ps -q prints the short ID" "$OUT" "${ps_id:0:12}"
+capture d ps -aq --no-trunc
+expect_eq "ps -aq --no-trunc prints full IDs" "$(sort <<<"$OUT" | tr '\n' ' ')" "$(printf '%s\n' "$ps_id" "$web_id" | sort | tr '\n' ' ')"
+capture d ps -a --filter name=psr --format '{{.Names}}'
+expect_eq "ps --filter name=psr" "$OUT" "psrun"
+capture d ps -a --filter status=exited --format '{{.Names}}'
+expect_eq "ps --filter status=exited" "$OUT" "web2"
+capture d ps -a --filter status=running --format '{{.Names}}'
+expect_eq "ps --filter status=running" "$OUT" "psrun"
+capture d ps -a --filter label=tier=front --format '{{.Names}}'
+expect_eq "ps --filter label=tier=front" "$OUT" "psrun"
+capture d ps -a --filter label=tier=back --format '{{.Names}}'
+expect_eq "ps --filter label=tier=back matches nothing" "$OUT" ""
+capture d ps -a --filter id="${web_id:0:12}" --format '{{.Names}}'
+expect_eq "ps --filter id=<prefix>" "$OUT" "web2"
+capture d ps -a --filter exited=137 --format '{{.Names}}'
+expect_eq "ps --filter exited=137" "$OUT" "web2"
+capture d ps -a -n 1 --format '{{.Names}}'
+expect_eq "ps -n 1 shows the newest" "$OUT" "psrun"
+capture d ps --format '{{.Names}} {{.Label "tier"}} {{.Command}}' --no-trunc
+expect_eq "ps --format with labels and command" "$OUT" 'psrun front "sleep 300"'
+
+# ---- kill -s, wait ----
+usr1_id=$(d run -d --name usr1 busybox sh -c 'trap "echo got usr1; exit 5" USR1; echo ready; while true; do sleep 0.1; done' || true)
+wait_until 10 logs_have usr1 ready || true
+capture d kill -s USR1 usr1
+expect_eq "kill -s USR1 usr1 prints usr1" "$OUT" "usr1"
+capture d wait usr1
+expect_eq "wait usr1 prints the exit code 5" "$OUT" "5"
+capture d logs usr1
+expect_eq "the USR1 trap ran" "$OUT" $'ready\ngot usr1'
+capture d inspect -f '{{.State.Status}} {{.State.ExitCode}}' usr1
+expect_eq "inspect after kill -s USR1" "$OUT" "exited 5"
+expect_fail_with "kill of a stopped container fails with 'is not running'" "is not running" d kill usr1
+expect_fail_with "kill -s with an unknown signal fails" "Invalid signal: NOSUCH" d kill -s NOSUCH psrun
+
+# ---- rm -f of a running container ----
+capture d rm psrun
+expect_eq "rm of a running container fails" "$RC" 1
+# (dockerd 20.10 and moby 25+ word it differently; berthd speaks API 1.50, so either is right)
+expect_match "rm of a running container: docker's message" "$ERR" \
+  "(You cannot remove a running container ${ps_id}\\. Stop the container before attempting removal or force remove|cannot remove container \"/psrun\": container is running: stop the container before removing or force remove)"
+capture d rm -f psrun
+expect_eq "rm -f psrun prints psrun" "$OUT" "psrun"
+capture d ps -a --format '{{.Names}}'
+expect_eq "psrun gone after rm -f" "$(sort <<<"$OUT" | tr '\n' ' ')" "usr1 web2 "
+
+# ---- prune ----
+capture d container prune -f
+expect_eq "container prune: first line" "$(sed -n 1p <<<"$OUT")" "Deleted Containers:"
+expect_eq "container prune lists both stopped containers" "$(grep -E '^[0-9a-f]{64}$' <<<"$OUT" | sort | tr '\n' ' ')" \
+  "$(printf '%s\n' "$web_id" "$usr1_id" | sort | tr '\n' ' ')"
+expect_match "container prune: last line" "$(tail -n 1 <<<"$OUT")" '^Total reclaimed space: [0-9.]+k?M?G?B$'
+capture d ps -aq
+expect_eq "ps -a is empty after prune" "$OUT" ""
+
+# ---- events ----
+capture d run --name evt busybox true
+capture d rm evt
+sleep 1.1
+events_until=$(($(date +%s) + 2))
+capture d events --since "$events_since" --until "$events_until" --filter container=evt --filter type=container \
+  --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.image}}'
+expect_eq "events --since --until exits by itself" "$RC" 0
+expect_eq "events: create, start, die, destroy for evt" "$(grep -E ' (create|start|die|destroy) ' <<<"$OUT")" \
+  "$(printf 'container %s evt busybox\n' create start die destroy)"
+sleep 1.1   # --until is in the past from here on: the stored events must still be replayed
+capture d events --since "$events_since" --until "$events_until" --filter container=evt --filter event=die \
+  --format '{{.Actor.Attributes.exitCode}} {{.ID}}'
+expect_match "events (--until in the past): die carries exitCode=0 and the container ID" "$OUT" '^0 [0-9a-f]{64}$'
+capture d events --since "$events_since" --until "$events_until"
+expect_match "events (--until in the past): default format" "$(grep ' container create ' <<<"$OUT" | grep 'name=evt' || true)" \
+  '^20[0-9-]{8}T[0-9:.]+Z container create [0-9a-f]{64} \(image=busybox, name=evt\)$'
+
+# ---- restart policies ----
+d run -d --name rs --restart on-failure:2 busybox sh -c 'exit 1' >/dev/null
+restarts_done() { [ "$(d inspect -f '{{.RestartCount}} {{.State.Status}}' rs)" = "2 exited" ]; }
+if wait_until 30 restarts_done; then pass "--restart on-failure:2 restarts twice, then stays exited"; else
+  fail "--restart on-failure:2 restarts twice, then stays exited" "$(d inspect -f '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}' rs 2>&1)"; fi
+sleep 2
+capture d inspect -f '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}' rs
+expect_eq "on-failure:2 stays at 2 restarts, exit 1" "$OUT" "2 exited 1 on-failure:2"
+d run -d --name ra --restart always busybox sh -c 'echo started; sleep 1; exit 0' >/dev/null
+restarted() { [ "$(d inspect -f '{{.RestartCount}}' ra)" -ge 1 ]; }
+if wait_until 20 restarted; then pass "--restart always restarts after a clean exit"; else
+  fail "--restart always restarts after a clean exit" "$(d inspect -f '{{.RestartCount}} {{.State.Status}}' ra 2>&1)"; fi
+capture d logs ra
+expect_match "--restart always: the log spans runs" "$OUT" $'^started\nstarted'
+capture d stop -t 1 ra
+sleep 2
+capture d inspect -f '{{.State.Status}}' ra
+expect_eq "--restart always: a stopped container stays stopped" "$OUT" "exited"
+capture d rm -f rs ra
+expect_eq "rm -f rs ra" "$OUT" $'rs\nra'
+
+# ---- pause / unpause ----
+d run -d --name pz busybox sleep 300 >/dev/null
+capture d pause pz
+expect_eq "pause pz prints pz" "$OUT" "pz"
+capture d ps --filter name=pz --format '{{.Status}}'
+expect_match "ps shows (Paused)" "$OUT" '^Up .*\(Paused\)$'
+capture d inspect -f '{{.State.Status}} {{.State.Paused}}' pz
+expect_eq "inspect: paused true" "$OUT" "paused true"
+capture d ps --filter status=paused --format '{{.Names}}'
+expect_eq "ps --filter status=paused" "$OUT" "pz"
+expect_fail_with "pause twice fails" "is already paused" d pause pz
+capture d unpause pz
+expect_eq "unpause pz prints pz" "$OUT" "pz"
+capture d inspect -f '{{.State.Status}} {{.State.Paused}}' pz
+expect_eq "inspect: running after unpause" "$OUT" "running false"
+capture d rm -f pz
+expect_eq "rm -f pz" "$OUT" "pz"
+
+capture d ps -aq
+expect_eq "no containers left" "$OUT" ""
+capture d info --format '{{.Containers}} {{.ContainersRunning}}'
+expect_eq "info counts no containers" "$OUT" "0 0"
+
+assert_finish

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# docker run options against berthd: filesystem (--read-only, --tmpfs, -v), process (-e, -w, -u),
+# resources (--memory, --cpus, --pids-limit, read back from the container's own cgroup files) and
+# capabilities (--cap-drop). Expected outputs are what dockerd 20.10 prints. Needs root.
+set -euo pipefail
+
+source_dir=${BERTH_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# shellcheck source=../fixtures/assert.sh
+source "$source_dir/tests/fixtures/assert.sh"
+# shellcheck source=../fixtures/berthd-in-netns.sh
+source "$source_dir/tests/fixtures/berthd-in-netns.sh"
+
+berthd_test_setup
+d() { berthd_netns_docker "$@"; }
+work=$BERTH_BERTHD_DIR/client
+
+# ---- filesystem ----
+capture d run --rm --read-only busybox touch /x
+expect_eq "--read-only: touch /x fails with exit 1" "$RC" 1
+expect_eq "--read-only: the error is EROFS" "$ERR" "touch: /x: Read-only file system"
+capture d run --rm --read-only busybox sh -c 'echo ok > /dev/null && cat /etc/hostname >/dev/null && echo fine'
+expect_eq "--read-only: /dev and /etc/hostname still usable" "$OUT" "fine"
+capture d run --rm busybox sh -c 'touch /x && echo writable'
+expect_eq "without --read-only the root is writable" "$OUT" "writable"
+
+capture d run --rm --tmpfs /scratch busybox sh -c 'mount | grep " /scratch "; echo data > /scratch/f && cat /scratch/f'
+expect_match "--tmpfs /scratch is a tmpfs mount" "$(sed -n 1p <<<"$OUT")" '^tmpfs on /scratch type tmpfs \(rw,nosuid,nodev,noexec,relatime'
+expect_eq "--tmpfs /scratch is writable" "$(sed -n 2p <<<"$OUT")" "data"
+capture d run --rm --read-only --tmpfs /scratch busybox sh -c 'touch /scratch/ok && echo ok'
+expect_eq "--read-only with --tmpfs: the tmpfs is writable" "$OUT" "ok"
+
+mkdir -p "$work/vol"
+echo fromhost >"$work/vol/a"
+capture d run --rm -v "$work/vol:/dir" busybox sh -c 'cat /dir/a; echo fromcontainer > /dir/b'
+expect_eq "-v hostdir:/dir: host file visible in the container" "$OUT" "fromhost"
+expect_eq "-v hostdir:/dir: container file visible on the host" "$(cat "$work/vol/b" 2>&1)" "fromcontainer"
+capture d run --rm -v "$work/vol:/dir:ro" busybox sh -c 'echo x > /dir/c'
+expect_eq "-v hostdir:/dir:ro: writes fail" "$RC" 1
+expect_eq "-v ...:ro: nothing written on the host" "$(test -e "$work/vol/c" && echo exists || echo absent)" "absent"
+capture d run --rm -v "$work/vol/a:/etc/greeting" busybox cat /etc/greeting
+expect_eq "-v hostfile:/file bind-mounts a single file" "$OUT" "fromhost"
+capture d run --rm -v "$work/created-by-engine:/data" busybox sh -c 'echo hi > /data/f'
+expect_eq "-v with a missing host dir creates it (as dockerd does)" "$(cat "$work/created-by-engine/f" 2>&1)" "hi"
+capture d run --rm -v relative/path:/data busybox true
+expect_eq "-v with a relative host path is refused (exit 125)" "$RC" 125
+expect_contains "-v relative path: docker's message" "$ERR" "includes invalid characters for a local volume name"
+
+# ---- process ----
+capture d run --rm -e A=B busybox sh -c 'echo $A'
+expect_eq "-e A=B" "$OUT" "B"
+capture d run --rm -e A=B -e C busybox sh -c 'echo "$A|${C-unset}"; env | grep -c "^PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin$"'
+expect_eq "-e C without value and not in the client env is left unset; PATH is docker's default" "$OUT" $'B|unset\n1'
+capture d run --rm -w /tmp busybox pwd
+expect_eq "-w /tmp" "$OUT" "/tmp"
+capture d run --rm -w /does/not/exist busybox pwd
+expect_eq "-w with a missing dir creates it" "$OUT" "/does/not/exist"
+capture d run --rm -u 1000:1000 busybox id -u
+expect_eq "-u 1000:1000: id -u" "$OUT" "1000"
+capture d run --rm -u 1000:1000 busybox id
+expect_eq "-u 1000:1000: id" "$OUT" "uid=1000 gid=1000 groups=1000"
+capture d run --rm busybox id
+expect_eq "default user is root with busybox's groups" "$OUT" "uid=0(root) gid=0(root) groups=0(root),10(wheel)"
+capture d run --rm -u nobody busybox id
+expect_eq "-u nobody resolves through the image's /etc/passwd" "$OUT" "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)"
+capture d run --rm --hostname myhost busybox hostname
+expect_eq "--hostname" "$OUT" "myhost"
+capture d run --rm --entrypoint /bin/echo busybox hello
+expect_eq "--entrypoint" "$OUT" "hello"
+
+# ---- resources (cgroup v1 on a hybrid host, v2 on a unified one) ----
+if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+  capture d run --rm --memory 64m busybox cat /sys/fs/cgroup/memory.max
+  expect_eq "--memory 64m: memory.max" "$OUT" "67108864"
+  capture d run --rm --cpus 0.5 busybox cat /sys/fs/cgroup/cpu.max
+  expect_eq "--cpus 0.5: cpu.max" "$OUT" "50000 100000"
+  capture d run --rm --pids-limit 20 busybox cat /sys/fs/cgroup/pids.max
+  expect_eq "--pids-limit 20: pids.max" "$OUT" "20"
+else
+  capture d run --rm --memory 64m busybox cat /sys/fs/cgroup/memory/memory.limit_in_bytes
+  expect_eq "--memory 64m: memory.limit_in_bytes" "$OUT" "67108864"
+  capture d run --rm --cpus 0.5 busybox cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us
+  expect_eq "--cpus 0.5: cfs quota 50000 per 100000" "$OUT" $'50000\n100000'
+  capture d run --rm --pids-limit 20 busybox cat /sys/fs/cgroup/pids/pids.max
+  expect_eq "--pids-limit 20: pids.max" "$OUT" "20"
+  capture d run --rm busybox cat /sys/fs/cgroup/memory/memory.limit_in_bytes
+  expect_match "no --memory: no limit" "$OUT" '^9223372036854[0-9]+$'
+  capture d run --rm busybox cat /proc/self/cgroup
+  expect_match "the container's cgroup is /berth/<id>" "$(grep ':memory:' <<<"$OUT")" '^[0-9]+:memory:/berth/[0-9a-f]{64}$'
+fi
+capture d run --rm --memory 64m busybox true
+expect_eq "--memory: exit 0" "$RC" 0
+capture d run -d --name limited --memory 64m --cpus 0.5 --pids-limit 20 busybox sleep 300
+capture d inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}' limited
+expect_eq "inspect shows the limits" "$OUT" "67108864 500000000 20"
+capture d rm -f limited
+capture d run --rm --pids-limit 5 busybox sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 5 & done; wait'
+expect_contains "--pids-limit 5 stops the 6th process" "$ERR" "can't fork"
+capture d run --rm --memory 8m busybox sh -c 'dd if=/dev/zero bs=1M count=64 | tail -c 1 >/dev/null 2>&1; X=$(head -c 30000000 /dev/zero | tr "\0" a); echo survived'
+expect_eq "--memory 8m: a 30 MB allocation is OOM-killed (exit 137)" "$RC" 137
+
+# ---- capabilities ----
+capture d run --rm --network none busybox ping -c 1 -W 2 127.0.0.1
+expect_eq "ping works with the default capabilities" "$RC" 0
+capture d run --rm --network none --cap-drop NET_RAW busybox ping -c 1 -W 2 127.0.0.1
+expect_eq "--cap-drop NET_RAW: ping fails" "$RC" 1
+expect_contains "--cap-drop NET_RAW: permission denied" "$ERR" "ping: permission denied (are you root?)"
+capture d run --rm --network none --cap-drop ALL busybox ping -c 1 -W 2 127.0.0.1
+expect_eq "--cap-drop ALL: ping fails" "$RC" 1
+capture d run --rm --cap-drop ALL busybox grep CapEff /proc/self/status
+expect_match "--cap-drop ALL: no effective capabilities" "$OUT" '^CapEff:[[:space:]]+0000000000000000$'
+capture d run --rm busybox grep CapEff /proc/self/status
+expect_match "default capabilities are docker's set (00000000a80425fb)" "$OUT" '^CapEff:[[:space:]]+00000000a80425fb$'
+capture d run --rm --cap-drop ALL busybox chown 1 /tmp
+expect_eq "--cap-drop ALL: chown fails" "$RC" 1
+capture d run --rm --cap-add SYS_ADMIN busybox grep CapEff /proc/self/status
+expect_match "--cap-add SYS_ADMIN adds bit 21" "$OUT" '^CapEff:[[:space:]]+00000000a82425fb$'
+
+capture d ps -aq
+expect_eq "no containers left" "$OUT" ""
+assert_finish
