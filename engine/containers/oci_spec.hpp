@@ -9,18 +9,19 @@
 namespace berth::engine {
 
 struct OciSpecInput {
-  nlohmann::json config;        // Docker Config as stored: Cmd, Entrypoint, Env, WorkingDir, User, Tty…
-  nlohmann::json host_config;   // Docker HostConfig: Binds, Tmpfs, ReadonlyRootfs, Memory, NanoCpus,
-                                // PidsLimit, CapAdd, CapDrop, Privileged, Init, ShmSize, …
-  std::string rootfs;           // mounted overlay rootfs (absolute)
+  nlohmann::json config;  // Docker Config as stored: Cmd, Entrypoint, Env, WorkingDir, User, Tty…
+  nlohmann::json host_config;  // Docker HostConfig: Binds, Tmpfs, ReadonlyRootfs, Memory, NanoCpus,
+                               // PidsLimit, CapAdd, CapDrop, Privileged, Init, ShmSize, …
+  std::string rootfs;          // mounted overlay rootfs (absolute)
   std::string hostname;
-  // Files bind-mounted into the container (Docker's way): /etc/hostname, /etc/hosts, /etc/resolv.conf.
+  // Files bind-mounted into the container (Docker's way): /etc/hostname, /etc/hosts,
+  // /etc/resolv.conf.
   std::string hostname_file, hosts_file, resolv_conf_file;
   // Network namespace: "" = new empty one (network none), "host" = the host's, else a path
   // (/run/berth/netns/<id>) prepared by the network manager.
   std::string network_namespace;
-  std::string cgroups_path;     // e.g. "/berth/<id>" (cgroupfs driver)
-  std::string init_path;        // a static init for --init (docker-init equivalent); "" when absent
+  std::string cgroups_path;  // e.g. "/berth/<id>" (cgroupfs driver)
+  std::string init_path;     // a static init for --init (docker-init equivalent); "" when absent
   // The container's /etc/passwd and /etc/group, to resolve User names to uid/gid.
   std::string passwd_path, group_path;
 };

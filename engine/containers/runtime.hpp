@@ -1,6 +1,6 @@
 #pragma once
-// The OCI runtime berthd drives (crun by default, runc where crun cannot run: crun 1.8 refuses hybrid
-// cgroup v1/v2 hosts). Detection is by probing, not hard-coded; both appear in /info.
+// The OCI runtime berthd drives (crun by default, runc where crun cannot run: crun 1.8 refuses
+// hybrid cgroup v1/v2 hosts). Detection is by probing, not hard-coded; both appear in /info.
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,9 +16,9 @@ struct RuntimeInfo {
 };
 
 struct CgroupInfo {
-  int version = 1;             // 2 only on a pure unified hierarchy
+  int version = 1;  // 2 only on a pure unified hierarchy
   std::string driver = "cgroupfs";
-  bool hybrid = false;         // v1 controllers plus a v2 mount at /sys/fs/cgroup/unified
+  bool hybrid = false;  // v1 controllers plus a v2 mount at /sys/fs/cgroup/unified
 };
 
 CgroupInfo detect_cgroups();
@@ -30,7 +30,8 @@ const RuntimeInfo& default_runtime(const std::vector<RuntimeInfo>& runtimes,
                                    const std::string& preferred = "");
 
 // Runtime commands that need no stdio (the shim runs create/start/exec itself). `state_root` is the
-// runtime's --root under the engine's exec root. Each throws berth::Error with the runtime's stderr.
+// runtime's --root under the engine's exec root. Each throws berth::Error with the runtime's
+// stderr.
 class Runtime {
  public:
   Runtime(RuntimeInfo info, std::string state_root);

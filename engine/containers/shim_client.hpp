@@ -1,7 +1,8 @@
 #pragma once
-// The engine's side of berth-shim. One shim per container process (the container's init, and one per
-// exec) owns the process's stdio, writes its json-file log, serves attach connections and records its
-// exit status. The shim outlives berthd restarts: berthd reconnects to it by its socket path.
+// The engine's side of berth-shim. One shim per container process (the container's init, and one
+// per exec) owns the process's stdio, writes its json-file log, serves attach connections and
+// records its exit status. The shim outlives berthd restarts: berthd reconnects to it by its socket
+// path.
 //
 // Life of a container start:  launch() → shim runs `runtime create` (the process exists, not yet
 // running) → the engine attaches any waiting clients (attach()) → start() → output flows to the log
@@ -40,7 +41,7 @@ struct ShimExit {
   int exit_code = 0;
   std::string finished_at;  // RFC3339Nano
   bool oom_killed = false;
-  std::string error;        // set when the runtime failed to start the process
+  std::string error;  // set when the runtime failed to start the process
 };
 
 class ShimClient {

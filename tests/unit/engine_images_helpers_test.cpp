@@ -35,7 +35,7 @@ TEST_CASE("tar member names are cleaned and escapes refused", "[images]") {
   CHECK_THROWS_WITH(clean_member_name("/etc/evil", "x"), Catch::Contains("absolute"));
 }
 
-TEST_CASE("--change instructions build the image config", "[images]") {
+TEST_CASE("docker --change instructions build the image config", "[images]") {
   const json config = apply_changes(
       json::object(),
       {"CMD [\"sh\", \"-c\", \"echo hi\"]", "ENV A=1 B=\"two words\"", "ENV A=3", "env C 4 5",
