@@ -138,9 +138,10 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
     const Container c = containers.get(req.param("id"));
     const bool stream = req.query_bool("stream"), logs = req.query_bool("logs");
     if (!stream && !logs) throw InvalidArgument("at least one of stream or logs must be set");
-    Stream& client = res.hijack(stream_content_type(c.tty(), req));
-    containers.attach(c.id, client, req.query_bool("stdin"), req.query_bool("stdout"),
-                      req.query_bool("stderr"), logs, stream);
+    const std::string type = stream_content_type(c.tty(), req);
+    containers.attach(
+        c.id, [&]() -> Stream& { return res.hijack(type); }, req.query_bool("stdin"),
+        req.query_bool("stdout"), req.query_bool("stderr"), logs, stream);
   });
 
   r.add("GET", "/containers/{id}/logs", [&](http::Request& req, http::Response& res) {

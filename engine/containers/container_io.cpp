@@ -25,9 +25,37 @@ void ContainerManager::connect_pending_attach(Entry& e, PendingAttach& pending) 
   }
 }
 
-void ContainerManager::attach(const std::string& ref, Stream& client, bool stdin, bool stdout,
-                              bool stderr, bool logs, bool stream) {
+void ContainerManager::attach(const std::string& ref, const std::function<Stream&()>& hijack,
+                              bool stdin, bool stdout, bool stderr, bool logs, bool stream) {
   auto e = find(ref);
+  // The session is registered before the client hears "101": docker sends start right after it, and
+  // a process that exits at once must still find its attached client (or every byte is lost).
+  std::shared_ptr<PendingAttach> pending;
+  std::unique_ptr<Stream> shim_stream;
+  if (stream) {
+    std::unique_lock lock(e->mutex);
+    if ((e->c.state.status == "running" || e->c.state.status == "paused") && e->shim) {
+      shim_stream = e->shim->attach(stdin, stdout, stderr);
+    } else {
+      pending = std::make_shared<PendingAttach>();
+      pending->stdin = stdin;
+      pending->stdout = stdout;
+      pending->stderr = stderr;
+      e->pending.push_back(pending);
+    }
+  }
+  auto forget_pending = [&] {
+    if (!pending) return;
+    std::lock_guard lock(e->mutex);
+    std::erase(e->pending, pending);
+  };
+  Stream* client = nullptr;
+  try {
+    client = &hijack();
+  } catch (...) {
+    forget_pending();
+    throw;
+  }
   if (logs) {
     LogReadOptions options;
     options.stdout = stdout;
@@ -37,41 +65,31 @@ void ContainerManager::attach(const std::string& ref, Stream& client, bool stdin
         ref, options,
         [&](std::string_view name, std::string_view text) {
           if (tty) {
-            client.write_all(text);
+            client->write_all(text);
             return;
           }
-          client.write_all(
+          client->write_all(
               encode_frame(name == "stderr" ? StreamType::Stderr : StreamType::Stdout, text));
         },
         [] { return true; });
   }
   if (!stream) return;
-  std::unique_ptr<Stream> shim_stream;
-  {
+  if (pending) {
     std::unique_lock lock(e->mutex);
-    if ((e->c.state.status == "running" || e->c.state.status == "paused") && e->shim) {
-      shim_stream = e->shim->attach(stdin, stdout, stderr);
-    } else {
-      auto pending = std::make_shared<PendingAttach>();
-      pending->stdin = stdin;
-      pending->stdout = stdout;
-      pending->stderr = stderr;
-      e->pending.push_back(pending);
-      while (!pending->shim_stream && pending->error.empty() && !e->removed) {
-        // No check on the client here: docker half-closes an attach it sends no stdin on, which
-        // looks exactly like a client that left. The session ends with the container instead.
-        e->changed.wait_for(lock, 1s);
-        if (shutting_down_) {
-          std::erase(e->pending, pending);
-          return;
-        }
+    while (!pending->shim_stream && pending->error.empty() && !e->removed) {
+      // No check on the client here: docker half-closes an attach it sends no stdin on, which
+      // looks exactly like a client that left. The session ends with the container instead.
+      e->changed.wait_for(lock, 1s);
+      if (shutting_down_) {
+        std::erase(e->pending, pending);
+        return;
       }
-      if (!pending->error.empty()) throw Error("cannot attach: " + pending->error);
-      if (!pending->shim_stream) return;  // removed before it ever started
-      shim_stream = std::move(pending->shim_stream);
     }
+    if (!pending->error.empty()) throw Error("cannot attach: " + pending->error);
+    if (!pending->shim_stream) return;  // removed before it ever started
+    shim_stream = std::move(pending->shim_stream);
   }
-  pump_streams(client, *shim_stream, stdin);
+  pump_streams(*client, *shim_stream, stdin);
 }
 
 ContainerManager::WaitResult ContainerManager::wait(const std::string& ref,

@@ -79,9 +79,10 @@ class ContainerManager {
   // condition: not-running (default), next-exit, removed. `cancelled` is polled while waiting.
   WaitResult wait(const std::string& ref, const std::string& condition,
                   const std::function<bool()>& cancelled);
-  // Blocks until the attached session ends. `client` carries the hijacked connection.
-  void attach(const std::string& ref, Stream& client, bool stdin, bool stdout, bool stderr,
-              bool logs, bool stream);
+  // Registers the session, then calls `hijack` (which answers the client and hands over its
+  // connection), then blocks until the session ends.
+  void attach(const std::string& ref, const std::function<Stream&()>& hijack, bool stdin,
+              bool stdout, bool stderr, bool logs, bool stream);
   // Docker's logs; `emit(stream, text)` per entry.
   void logs(const std::string& ref, LogReadOptions options,
             const std::function<void(std::string_view, std::string_view)>& emit,
