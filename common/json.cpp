@@ -108,4 +108,23 @@ std::map<std::string, std::string> get_string_map(const Json& object, std::strin
   return items;
 }
 
+std::map<std::string, std::vector<std::string>> parse_docker_filters(const std::string& text) {
+  std::map<std::string, std::vector<std::string>> args;
+  if (text.empty()) return args;
+  const auto object = parse_json_object(text, "filters");
+  for (const auto& [key, value] : object.items()) {
+    auto& values = args[key];
+    if (value.is_object()) {
+      for (const auto& [v, enabled] : value.items())
+        if (!enabled.is_boolean() || enabled.get<bool>()) values.push_back(v);
+    } else if (value.is_array()) {
+      for (const auto& v : value)
+        if (v.is_string()) values.push_back(v.get<std::string>());
+    } else {
+      throw InvalidArgument("invalid filter '" + key + "': expected an object or a list");
+    }
+  }
+  return args;
+}
+
 }  // namespace berth

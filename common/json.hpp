@@ -29,4 +29,8 @@ std::vector<std::string> get_string_array(const Json& object, std::string_view k
 // A map of string values, such as Labels or Options.
 std::map<std::string, std::string> get_string_map(const Json& object, std::string_view key);
 
+// Docker's `filters` query parameter: {"key":{"value":true}} or the older {"key":["value"]}.
+// Empty text gives no filters; anything else is InvalidArgument naming the key.
+std::map<std::string, std::vector<std::string>> parse_docker_filters(const std::string& text);
+
 }  // namespace berth

@@ -27,20 +27,7 @@ nlohmann::json Event::to_json() const {
 
 EventFilter EventFilter::parse(const std::string& filters_json) {
   EventFilter filter;
-  if (filters_json.empty()) return filter;
-  const auto j = parse_json_object(filters_json, "filters");
-  for (const auto& [key, value] : j.items()) {
-    auto& values = filter.terms_[key];
-    if (value.is_object()) {
-      for (const auto& [v, enabled] : value.items())
-        if (!enabled.is_boolean() || enabled.get<bool>()) values.push_back(v);
-    } else if (value.is_array()) {
-      for (const auto& v : value)
-        if (v.is_string()) values.push_back(v.get<std::string>());
-    } else {
-      throw InvalidArgument("invalid filter '" + key + "': expected an object or a list");
-    }
-  }
+  filter.terms_ = parse_docker_filters(filters_json);
   return filter;
 }
 

@@ -203,23 +203,12 @@ json summary_json(const Container& c, bool with_size, const ContainerManager& m)
 
 ContainerFilter ContainerFilter::parse(const std::string& filters_json) {
   ContainerFilter f;
-  if (filters_json.empty()) return f;
-  const json j = parse_json_object(filters_json, "filters");
   static const std::vector<std::string> known = {"status",   "name",   "label",  "id",
                                                  "ancestor", "exited", "network"};
-  for (const auto& [key, value] : j.items()) {
+  f.terms_ = parse_docker_filters(filters_json);
+  for (const auto& [key, values] : f.terms_)
     if (std::find(known.begin(), known.end(), key) == known.end())
       throw InvalidArgument("invalid filter '" + key + "'");
-    auto& values = f.terms_[key];
-    if (value.is_object()) {
-      for (const auto& [v, on] : value.items())
-        if (!on.is_boolean() || on.get<bool>()) values.push_back(v);
-    } else if (value.is_array()) {
-      for (const auto& v : value) values.push_back(v.get<std::string>());
-    } else {
-      throw InvalidArgument("invalid filter '" + key + "'");
-    }
-  }
   static const std::vector<std::string> statuses = {"created", "restarting", "running", "removing",
                                                     "paused",  "exited",     "dead"};
   for (const auto& s : f.values("status"))

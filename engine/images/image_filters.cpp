@@ -11,25 +11,6 @@
 
 namespace berth::engine {
 
-std::map<std::string, std::vector<std::string>> parse_filter_args(const std::string& json) {
-  std::map<std::string, std::vector<std::string>> args;
-  if (json.empty()) return args;
-  const auto object = parse_json_object(json, "filters");
-  for (const auto& [key, value] : object.items()) {
-    auto& values = args[key];
-    if (value.is_object()) {
-      for (const auto& [v, enabled] : value.items())
-        if (!enabled.is_boolean() || enabled.get<bool>()) values.push_back(v);
-    } else if (value.is_array()) {
-      for (const auto& v : value)
-        if (v.is_string()) values.push_back(v.get<std::string>());
-    } else {
-      throw InvalidArgument("invalid filter '" + key + "': expected an object or a list");
-    }
-  }
-  return args;
-}
-
 namespace {
 
 bool parse_bool_filter(const std::string& key, const std::string& value) {
@@ -56,7 +37,7 @@ ImageFilter ImageFilter::parse(const std::string& filters_json,
                                const std::vector<std::string>& allowed,
                                const std::function<int64_t(const std::string&)>& created_of) {
   ImageFilter filter;
-  for (const auto& [key, values] : parse_filter_args(filters_json)) {
+  for (const auto& [key, values] : parse_docker_filters(filters_json)) {
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
       throw InvalidArgument("invalid filter '" + key + "'");
     for (const auto& value : values) {

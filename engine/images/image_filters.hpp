@@ -12,9 +12,6 @@
 
 namespace berth::engine {
 
-// {"key":{"value":true}} or the older {"key":["value"]}. InvalidArgument for anything else.
-std::map<std::string, std::vector<std::string>> parse_filter_args(const std::string& json);
-
 class ImageFilter {
  public:
   // `allowed`: the keys this endpoint accepts. `created_of` resolves before/since references to
