@@ -1,0 +1,16 @@
+#include "drivers/factory.hpp"
+
+#include "common/error.hpp"
+#include "drivers/libvirt/libvirt_driver.hpp"
+#include "drivers/none/none_driver.hpp"
+
+namespace berth::drivers {
+
+std::unique_ptr<Driver> load_driver(std::string_view driver_name, const Json& state) {
+  if (driver_name == "libvirt") return libvirt::LibvirtDriver::from_json(state);
+  if (driver_name == "none") return std::make_unique<NoneDriver>(NoneDriver::from_json(state));
+  throw InvalidArgument("unknown machine driver \"" + std::string(driver_name) +
+                        "\": this berth knows libvirt and none");
+}
+
+}  // namespace berth::drivers
