@@ -62,7 +62,12 @@ class TempFileGuard {
 
 }  // namespace
 
-void write_file_atomic(const std::string& path, std::string_view contents, mode_t mode) {
+namespace {
+
+enum class Durability { synced, unsynced };
+
+void replace_file(const std::string& path, std::string_view contents, mode_t mode,
+                  Durability durability) {
   if (path.empty() || path.back() == '/') {
     throw InvalidArgument("write_file_atomic: invalid file path \"" + path + "\"");
   }
@@ -81,17 +86,28 @@ void write_file_atomic(const std::string& path, std::string_view contents, mode_
 
   write_all(fd.get(), contents, "write " + temp_path);
   if (::fchmod(fd.get(), mode) != 0) throw_errno("chmod " + temp_path);
-  if (::fsync(fd.get()) != 0) throw_errno("fsync " + temp_path);
+  if (durability == Durability::synced && ::fsync(fd.get()) != 0) throw_errno("fsync " + temp_path);
   // close can report deferred write errors (NFS); a file we could not finish must not be renamed
   // in.
   if (::close(fd.release()) != 0) throw_errno("close " + temp_path);
   if (::rename(temp_path.c_str(), path.c_str()) != 0) throw_errno("rename over " + path);
   guard.commit();
+  if (durability == Durability::unsynced) return;
 
   UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir_fd) throw_errno("open directory " + dir);
   // Some filesystems cannot fsync a directory (EINVAL); the rename itself has already happened.
   if (::fsync(dir_fd.get()) != 0 && errno != EINVAL) throw_errno("fsync directory " + dir);
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, std::string_view contents, mode_t mode) {
+  replace_file(path, contents, mode, Durability::synced);
+}
+
+void write_file_replace(const std::string& path, std::string_view contents, mode_t mode) {
+  replace_file(path, contents, mode, Durability::unsynced);
 }
 
 std::string read_file(const std::string& path) {

@@ -16,6 +16,7 @@
 #include <filesystem>
 
 #include "common/error.hpp"
+#include "common/unix_socket.hpp"
 
 namespace berth {
 
@@ -27,15 +28,6 @@ uint16_t parse_port(const std::string& text, const std::string& address) {
   if (ec != std::errc() || end != text.data() + text.size() || text.empty() || value > 65535)
     throw InvalidArgument("invalid port in address " + address);
   return static_cast<uint16_t>(value);
-}
-
-sockaddr_un unix_address(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof addr.sun_path)
-    throw InvalidArgument("unix socket path is empty or too long: " + path);
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  return addr;
 }
 
 struct AddrInfoFree {
@@ -53,27 +45,6 @@ std::unique_ptr<addrinfo, AddrInfoFree> resolve(const Endpoint& ep, bool passive
   if (int rc = getaddrinfo(host, port.c_str(), &hints, &result); rc != 0)
     throw InvalidArgument("cannot resolve " + ep.to_string() + ": " + gai_strerror(rc));
   return std::unique_ptr<addrinfo, AddrInfoFree>(result);
-}
-
-// Non-blocking connect bounded by the timeout, then back to blocking mode for the caller.
-void connect_with_timeout(int fd, const sockaddr* addr, socklen_t len, Clock::duration timeout,
-                          const std::string& what) {
-  const int flags = ::fcntl(fd, F_GETFL);
-  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-  if (::connect(fd, addr, len) < 0) {
-    if (errno != EINPROGRESS && errno != EAGAIN) throw_errno("cannot connect to " + what);
-    pollfd p{fd, POLLOUT, 0};
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
-    int n;
-    do n = ::poll(&p, 1, static_cast<int>(ms));
-    while (n < 0 && errno == EINTR);
-    if (n == 0) throw Timeout("timed out connecting to " + what);
-    int err = 0;
-    socklen_t err_len = sizeof err;
-    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len);
-    if (err != 0) throw_errno("cannot connect to " + what, err);
-  }
-  ::fcntl(fd, F_SETFL, flags);
 }
 
 }  // namespace
@@ -122,24 +93,7 @@ std::string Endpoint::to_string() const {
 }
 
 UniqueFd listen_on(const Endpoint& ep, int backlog, unsigned unix_mode) {
-  if (ep.kind == Endpoint::Kind::unix_socket) {
-    const sockaddr_un addr = unix_address(ep.path);
-    std::filesystem::create_directories(std::filesystem::path(ep.path).parent_path());
-    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) throw_errno("socket(AF_UNIX)");
-    // A socket file nobody answers on is stale (a crashed daemon): replace it. A live one is not
-    // ours.
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0)
-      throw Conflict("another process is already listening on " + ep.to_string());
-    if (errno == ECONNREFUSED) ::unlink(ep.path.c_str());
-    fd.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) throw_errno("socket(AF_UNIX)");
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0)
-      throw_errno("cannot bind " + ep.to_string());
-    ::chmod(ep.path.c_str(), unix_mode);
-    if (::listen(fd.get(), backlog) < 0) throw_errno("cannot listen on " + ep.to_string());
-    return fd;
-  }
+  if (ep.kind == Endpoint::Kind::unix_socket) return listen_unix(ep.path, backlog, unix_mode);
   auto info = resolve(ep, true);
   int last_errno = 0;
   for (addrinfo* ai = info.get(); ai; ai = ai->ai_next) {
@@ -165,14 +119,7 @@ uint16_t bound_port(int listen_fd) {
 }
 
 UniqueFd connect_to(const Endpoint& ep, Clock::duration timeout) {
-  if (ep.kind == Endpoint::Kind::unix_socket) {
-    const sockaddr_un addr = unix_address(ep.path);
-    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) throw_errno("socket(AF_UNIX)");
-    connect_with_timeout(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr, timeout,
-                         ep.to_string());
-    return fd;
-  }
+  if (ep.kind == Endpoint::Kind::unix_socket) return connect_unix(ep.path, timeout);
   auto info = resolve(ep, false);
   int last_errno = EADDRNOTAVAIL;
   for (addrinfo* ai = info.get(); ai; ai = ai->ai_next) {

@@ -17,6 +17,7 @@
 #include "common/beast_stream.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "common/time_format.hpp"
 
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
@@ -400,10 +401,21 @@ void Connection::run() {
     Response response;
     response.connection_ = this;
     response.head_only_ = request.method() == "HEAD";
+    const auto started = std::chrono::steady_clock::now();
+    // One debug line per request with its duration: where a client's wall time goes.
+    auto log_request = [&] {
+      if (!log::enabled(log::Level::Debug)) return;
+      log::debug("request",
+                 {{"method", request.method()},
+                  {"path", request.path()},
+                  {"status", std::to_string(response.status())},
+                  {"ms", milliseconds_text(std::chrono::steady_clock::now() - started)}});
+    };
     try {
       server_.dispatch(request, response);
       if (response.state_ == Response::State::idle) response.send_empty(204);
       response.finish();
+      log_request();
     } catch (const std::exception& e) {
       if (response.started()) {
         log::debug("connection closed after a failed streamed response", {{"error", e.what()}});
@@ -511,8 +523,9 @@ void Server::serve_connection(UniqueFd fd, ListenerState& state) {
     connection_fds_.erase(raw_fd);
   }
   std::lock_guard lock(mutex_);
-  --active_connections_;
-  idle_cv_.notify_all();  // under the lock: stop() cannot return before this thread is done with us
+  // Under the lock, like the notify: stop() cannot return before this thread is done with us.
+  if (--active_connections_ == 0 && !stopping_ && on_idle_) on_idle_();
+  idle_cv_.notify_all();
 }
 
 void Server::dispatch(Request& request, Response& response) {

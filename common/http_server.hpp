@@ -159,6 +159,9 @@ class Server {
   // Headers added to every response (Server, Api-Version, ...).
   void set_default_headers(HeaderList headers) { default_headers_ = std::move(headers); }
   void set_request_filter(RequestFilter filter) { filter_ = std::move(filter); }
+  // Called (on the connection's thread) each time the last open connection closes: a moment to
+  // hand memory back to the system, say.
+  void set_idle_callback(std::function<void()> callback) { on_idle_ = std::move(callback); }
 
   // Opens the listener now (so errors surface at start-up) and serves it on a thread of its own.
   // Returns the bound TCP port (useful with port 0), or 0 for unix sockets.
@@ -183,6 +186,7 @@ class Server {
   ServerLimits limits_;
   HeaderList default_headers_;
   RequestFilter filter_;
+  std::function<void()> on_idle_;
   UniqueFd drain_fd_;  // readable once stop() begins: idle waits end
   UniqueFd force_fd_;  // readable once the grace period is over: every wait ends
   std::vector<std::unique_ptr<ListenerState>> listeners_;

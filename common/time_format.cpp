@@ -305,4 +305,9 @@ TimePoint parse_docker_time(std::string_view text, TimePoint now) {
                         "\": expected an RFC3339 time, a Unix timestamp or a duration like 10m");
 }
 
+std::string milliseconds_text(std::chrono::nanoseconds duration) {
+  const auto tenths = std::chrono::duration_cast<std::chrono::microseconds>(duration).count() / 100;
+  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10);
+}
+
 }  // namespace berth

@@ -32,4 +32,7 @@ std::chrono::nanoseconds parse_go_duration(std::string_view text);
 TimePoint parse_docker_time(std::string_view text,
                             TimePoint now = std::chrono::system_clock::now());
 
+// A duration as milliseconds with one decimal, "12.3", for timing lines in debug logs.
+std::string milliseconds_text(std::chrono::nanoseconds duration);
+
 }  // namespace berth

@@ -40,23 +40,24 @@ std::string container_resolv_conf(const std::vector<std::string>& dns) {
 
 }  // namespace
 
+// Written afresh at every start, so a write lost to a power cut costs nothing: no fsync.
 ContainerFiles write_container_files(const std::string& dir, const std::string& hostname,
                                      const std::string& ip, bool host_network,
                                      const std::vector<std::string>& dns) {
   ContainerFiles files{dir + "/hostname", dir + "/hosts", dir + "/resolv.conf"};
   if (host_network) {
-    write_file_atomic(files.hostname_path, read_file("/etc/hostname"));
-    write_file_atomic(files.hosts_path, read_file("/etc/hosts"));
-    write_file_atomic(files.resolv_conf_path, read_file("/etc/resolv.conf"));
+    write_file_replace(files.hostname_path, read_file("/etc/hostname"));
+    write_file_replace(files.hosts_path, read_file("/etc/hosts"));
+    write_file_replace(files.resolv_conf_path, read_file("/etc/resolv.conf"));
     return files;
   }
-  write_file_atomic(files.hostname_path, hostname + "\n");
+  write_file_replace(files.hostname_path, hostname + "\n");
   std::string hosts =
       "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
       "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
   if (!ip.empty()) hosts += ip + "\t" + hostname + "\n";
-  write_file_atomic(files.hosts_path, hosts);
-  write_file_atomic(files.resolv_conf_path, container_resolv_conf(dns));
+  write_file_replace(files.hosts_path, hosts);
+  write_file_replace(files.resolv_conf_path, container_resolv_conf(dns));
   return files;
 }
 

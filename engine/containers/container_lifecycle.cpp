@@ -9,6 +9,7 @@
 #include "common/log.hpp"
 #include "common/time_format.hpp"
 #include "engine/containers/container_manager.hpp"
+#include "engine/containers/trash.hpp"
 #include "engine/images/image_store.hpp"
 #include "engine/network/network_manager.hpp"
 
@@ -90,7 +91,7 @@ bool ContainerManager::should_restart(const Entry& e) const {
   return false;
 }
 
-void ContainerManager::on_exit(const EntryPtr& e, const ShimExit& exit) {
+void ContainerManager::on_exit(const EntryPtr& e, const ShimExit& exit, Persist persist) {
   Container& c = e->c;
   c.state.status = "exited";
   c.state.exit_code = exit.exit_code;
@@ -101,7 +102,7 @@ void ContainerManager::on_exit(const EntryPtr& e, const ShimExit& exit) {
       exit.finished_at.empty() ? rfc3339_nano(std::chrono::system_clock::now()) : exit.finished_at;
   e->shim.reset();
   release_resources(*e);
-  save(c);
+  if (persist == Persist::yes) save(c);
   if (exit.oom_killed) publish(c, "oom");
   publish(c, "die", {{"exitCode", std::to_string(exit.exit_code)}});
   ++e->exits;
@@ -120,20 +121,28 @@ void ContainerManager::monitor(EntryPtr e) {
     std::optional<ShimExit> exit;
     while (!exit) {
       if (shutting_down_) return;  // live restore: the next berthd picks the container up
+      bool from_shim = true;
       try {
         exit = shim->wait(1000ms);
       } catch (const std::exception& ex) {
         // The shim died without a word: its exit record (if any) is all that is left.
+        from_shim = false;
         exit = ShimClient::read_exit(shim->state_dir());
         if (!exit) exit = ShimExit{255, "", false, std::string("shim failed: ") + ex.what()};
+      }
+      if (exit) {
+        std::lock_guard lock(e->mutex);
+        e->shim_deletes_runtime_state = from_shim;
       }
     }
     std::unique_lock lock(e->mutex);
     if (e->removed) return;
     const auto started = e->c.state.started_at;
-    on_exit(e, *exit);
+    // An auto-remove container's record is deleted right below: writing its exit first is waste.
+    const bool auto_remove = e->c.host_config.value("AutoRemove", false);
+    on_exit(e, *exit, auto_remove ? Persist::no : Persist::yes);
     if (!should_restart(*e)) {
-      if (e->c.host_config.value("AutoRemove", false)) {
+      if (auto_remove) {
         remove_locked(e, lock);
         lock.unlock();
         collect_unused_images();
@@ -334,14 +343,15 @@ void ContainerManager::remove_locked(const EntryPtr& e, std::unique_lock<std::mu
   Container& c = e->c;
   c.state.status = "removing";
   release_resources(*e);
-  try {
-    runtime_.remove(c.id, true);
-  } catch (const Error&) {
-    // Nothing known to the runtime: already deleted by the shim.
+  if (!e->shim_deletes_runtime_state && runtime_.has_state(c.id)) {
+    try {
+      runtime_.remove(c.id, true);
+    } catch (const Error& ex) {
+      log::warn("cannot delete container from the runtime", {{"id", c.id}, {"error", ex.what()}});
+    }
   }
-  std::error_code ec;
-  fs::remove_all(bundle_dir(c.id), ec);
-  fs::remove_all(container_dir(c.id), ec);
+  move_to_trash(bundle_dir(c.id), paths_.exec_root);
+  move_to_trash(container_dir(c.id), paths_.data_root);
   {
     std::lock_guard maps(mutex_);
     by_id_.erase(c.id);

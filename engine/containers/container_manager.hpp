@@ -126,6 +126,9 @@ class ContainerManager {
     uint64_t exits = 0;    // bumps on every exit (wait next-exit)
     bool removed = false;  // wait removed
     bool stopping = false;
+    // The shim reported the last exit: it deletes the container from the runtime itself, after
+    // telling us, so neither our remove nor our answer to `wait` waits for that.
+    bool shim_deletes_runtime_state = false;
     std::thread monitor;
   };
   using EntryPtr = std::shared_ptr<Entry>;
@@ -134,8 +137,10 @@ class ContainerManager {
   void save(const Container& c) const;
   void start_locked(Entry& e, std::unique_lock<std::mutex>& lock);
   void prepare_rootfs(Entry& e);
+  void clear_previous_runtime_state(Entry& e);
   void release_resources(Entry& e);
-  void on_exit(const EntryPtr& e, const ShimExit& exit);
+  enum class Persist { yes, no };
+  void on_exit(const EntryPtr& e, const ShimExit& exit, Persist persist = Persist::yes);
   void monitor(EntryPtr e);
   bool should_restart(const Entry& e) const;
   void remove_locked(const EntryPtr& e, std::unique_lock<std::mutex>& lock);

@@ -85,7 +85,7 @@ void ExecManager::start(const std::string& exec_id, bool detach, Stream* client)
   in.rootfs = containers_.rootfs_dir(c.id);
   in.passwd_path = in.rootfs + "/etc/passwd";
   in.group_path = in.rootfs + "/etc/group";
-  write_file_atomic(dir + "/process.json", make_exec_process(exec->config, in).dump(), 0600);
+  write_file_replace(dir + "/process.json", make_exec_process(exec->config, in).dump(), 0600);
 
   ShimLaunch launch;
   launch.shim_path = containers_.paths().shim_path;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
+#include <filesystem>
 
 #include <chrono>
 #include <cstdlib>
@@ -203,6 +204,11 @@ void Runtime::remove(const std::string& id, bool force) const {
   if (force) args.push_back("--force");
   args.push_back(id);
   run_checked(*this, "delete", id, args);
+}
+
+bool Runtime::has_state(const std::string& id) const {
+  std::error_code ec;
+  return std::filesystem::exists(state_root_ + "/" + id, ec);
 }
 
 std::vector<int> Runtime::pids(const std::string& id) const {

@@ -43,6 +43,9 @@ class Runtime {
   void resume(const std::string& id) const;
   // Removes the runtime's record of a stopped container (force also kills a running one).
   void remove(const std::string& id, bool force) const;
+  // Whether the runtime still keeps state for the container (runc and crun: a directory named after
+  // it under the state root). Cheap: no process is spawned.
+  bool has_state(const std::string& id) const;
   // PIDs in the container (`runc ps --format json`).
   std::vector<int> pids(const std::string& id) const;
   // Runtime state JSON ({"status": "running"|"paused"|"stopped"|"created", "pid": ...}), or nullopt

@@ -22,7 +22,7 @@ constexpr auto kConnectTimeout = 5s;
 // The shim answers most requests at once; `start` waits for `runtime start`/`runtime exec`,
 // which the shim bounds at two minutes.
 constexpr auto kRequestTimeout = 150s;
-// How long launch() waits for the shim's readiness line (runtime create is bounded at 2 minutes).
+// How long launch() waits for the shim's readiness line (runtime run is bounded at 2 minutes).
 constexpr auto kLaunchTimeout = 180s;
 // Attach streams and waits last as long as the process; the caller may shorten this.
 constexpr auto kForever = std::chrono::hours(24 * 365 * 10);
@@ -112,8 +112,8 @@ ShimClient ShimClient::launch(const ShimLaunch& launch) {
   // A state dir may be reused (a container restarted): last run's exit must not look like this
   // one's.
   ::unlink(state_file(launch.state_dir, shim::kExitFile).c_str());
-  write_file_atomic(state_file(launch.state_dir, shim::kLaunchFile), shim::launch_to_json(launch),
-                    0600);
+  write_file_replace(state_file(launch.state_dir, shim::kLaunchFile), shim::launch_to_json(launch),
+                     0600);
 
   UniqueFd shim_log(::open(state_file(launch.state_dir, shim::kShimLogFile).c_str(),
                            O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));

@@ -4,10 +4,11 @@
 // records its exit status. The shim outlives berthd restarts: berthd reconnects to it by its socket
 // path.
 //
-// Life of a container start:  launch() → shim runs `runtime create` (the process exists, not yet
-// running) → the engine attaches any waiting clients (attach()) → start() → output flows to the log
-// and to every attached client → the process exits → the shim writes exit.json, drains attached
-// clients, and exits.
+// Life of a container start:  launch() → shim runs `runtime run --detach` (the process runs; its
+// output waits in the pipes, an early exit is held back; with a TTY `runtime create`, and `runtime
+// start` at start()) → the engine attaches any waiting clients (attach()) → start() → output flows
+// to the log and to every attached client → the process exits → the shim writes exit.json, drains
+// attached clients, deletes the container from the runtime, and exits.
 #include <chrono>
 #include <cstdint>
 #include <optional>

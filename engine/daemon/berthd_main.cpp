@@ -1,5 +1,6 @@
 // berthd: the engine daemon. Wires the stores and managers together, serves the Docker API on every
 // -H listener, and on SIGTERM stops serving while containers keep running (live restore).
+#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -141,6 +142,9 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Thread-per-connection would give malloc up to 8 arenas per core, each holding on to its own
+  // free memory; two are plenty for an engine whose requests mostly wait on processes and disks.
+  ::mallopt(M_ARENA_MAX, 2);
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {

@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
   }
   if (child > 0) ::_exit(0);
 
-  // Orphans of the runtime (the container's init once `runtime create` exits) become our
+  // Orphans of the runtime (the container's init once `runtime run --detach` exits) become our
   // children, so we can wait for them and learn their exit status.
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
     report(ready.get(), "error berth-shim: cannot become a subreaper\n");

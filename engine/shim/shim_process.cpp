@@ -6,15 +6,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "common/atomic_file.hpp"
-#include "common/endpoint.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/subprocess.hpp"
+#include "common/unix_socket.hpp"
 #include "engine/shim/shim_protocol.hpp"
 
 namespace berth::engine::shim {
@@ -22,7 +22,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// runc create/exec normally take well under a second; a cold page cache on a loaded CI host can
+// runc run/exec normally take well under a second; a cold page cache on a loaded CI host can
 // take several. Past this the runtime is stuck and the user is better served by an error.
 constexpr auto kRuntimeTimeout = 120s;
 constexpr auto kConsoleTimeout = 10s;
@@ -82,12 +82,24 @@ UniqueFd receive_fd(int sock) {
   throw Error("runtime sent no terminal over the console socket");
 }
 
+// Reads "key value" lines (cgroup memory.events, memory.oom_control). No iostreams here: they would
+// pull the whole locale machinery into the shim, which stays resident in every running container's
+// shim.
 bool counter_positive(const std::string& path, std::string_view key) {
-  std::ifstream in(path);
-  std::string name;
-  long long value = 0;
-  while (in >> name >> value) {
-    if (name == key) return value > 0;
+  std::string text;
+  try {
+    text = read_file(path);
+  } catch (const Error&) {
+    return false;
+  }
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    auto eol = rest.find('\n');
+    std::string_view line = rest.substr(0, eol);
+    rest = eol == std::string_view::npos ? std::string_view{} : rest.substr(eol + 1);
+    auto space = line.find(' ');
+    if (space == std::string_view::npos || line.substr(0, space) != key) continue;
+    return std::strtoll(std::string(line.substr(space + 1)).c_str(), nullptr, 10) > 0;
   }
   return false;
 }
@@ -123,9 +135,7 @@ void RuntimeProcess::prepare_stdio() {
       console_socket_dir_ = dir;
       console_socket_ = dir + "/console.sock";
     }
-    Endpoint ep;
-    ep.path = console_socket_;
-    console_listener_ = listen_on(ep, 1, 0600);
+    console_listener_ = listen_unix(console_socket_, 1, 0600);
     return;
   }
   if (launch_.open_stdin) {
@@ -147,7 +157,7 @@ void RuntimeProcess::prepare_stdio() {
 void RuntimeProcess::run_runtime(const std::string& verb, std::vector<std::string> args) {
   const std::string log_path = file(kRuntimeLogFile);
   // Each command starts with an empty log, so the last error in it is this command's.
-  write_file_atomic(log_path, "", 0600);
+  write_file_replace(log_path, "", 0600);
   SpawnOptions options;
   options.argv = {launch_.runtime_path,
                   "--root",
@@ -213,7 +223,7 @@ void RuntimeProcess::receive_console() {
   remove_console_socket();
 }
 
-int RuntimeProcess::create() {
+int RuntimeProcess::launch() {
   try {
     auto config = nlohmann::json::parse(read_file(launch_.bundle + "/config.json"));
     cgroups_path_ = config.value("/linux/cgroupsPath"_json_pointer, std::string());
@@ -224,9 +234,11 @@ int RuntimeProcess::create() {
   if (launch_.tty) {
     args.push_back("--console-socket");
     args.push_back(console_socket_);
+  } else {
+    args.insert(args.begin(), "--detach");
   }
   args.push_back(launch_.id);
-  run_runtime("create", args);
+  run_runtime(launch_.tty ? "create" : "run", args);
   if (launch_.tty) receive_console();
   child_stdin_.reset();
   child_stdout_.reset();
@@ -235,6 +247,7 @@ int RuntimeProcess::create() {
 }
 
 void RuntimeProcess::start() {
+  if (!launch_.tty) return;  // launch() ran it already
   auto result = run_capture(
       {launch_.runtime_path, "--root", launch_.runtime_root, "start", launch_.id}, {}, 60s);
   if (!result.status.success()) {
@@ -266,20 +279,21 @@ int RuntimeProcess::exec() {
   return read_pid_file();
 }
 
-void RuntimeProcess::remove() {
-  for (bool force : {false, true}) {
-    std::vector<std::string> argv = {launch_.runtime_path, "--root", launch_.runtime_root,
-                                     "delete"};
-    if (force) argv.push_back("--force");
-    argv.push_back(launch_.id);
-    try {
-      auto result = run_capture(argv, {}, 60s);
-      if (result.status.success()) return;
-      log::warn("runtime delete failed",
-                {{"id", launch_.id}, {"force", force}, {"error", trim(result.stderr_data)}});
-    } catch (const std::exception& e) {
-      log::warn("runtime delete failed", {{"id", launch_.id}, {"error", e.what()}});
-    }
+pid_t RuntimeProcess::begin_remove() {
+  SpawnOptions options;
+  // --force: the same as a plain delete for a stopped container, and it also clears a container the
+  // runtime still thinks is running (its init died, a leftover process holds the cgroup).
+  options.argv = {
+      launch_.runtime_path, "--root", launch_.runtime_root, "delete", "--force", launch_.id};
+  options.stdin_io = Stdio::null();
+  options.stdout_io = Stdio::null();  // the runtime's complaints go to our stderr: the shim log
+  try {
+    Process process = spawn(options);
+    process.detach();  // reaped by the shim's SIGCHLD handling with every other child
+    return process.pid();
+  } catch (const std::exception& e) {
+    log::warn("runtime delete failed", {{"id", launch_.id}, {"error", e.what()}});
+    return 0;
   }
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // The shim's side of the OCI runtime: the stdio it hands the container process and the runtime
-// commands that create, start, exec and delete it. Runtime failures are thrown as berth::Error with
+// commands that run, exec and delete it. Runtime failures are thrown as berth::Error with
 // the runtime's own message (read from its --log file), which berthd passes on to the user.
 #include <string>
 
@@ -21,15 +21,18 @@ class RuntimeProcess {
   // Pipes for a non-TTY process (stdin only with open_stdin). Made before create/exec so that
   // attach and stdin work before the process runs.
   void prepare_stdio();
-  // Container init: `runtime create`; returns the host PID of the created (not yet running)
-  // process.
-  int create();
-  // Container init: `runtime start`.
+  // Container init without a terminal: `runtime run --detach` (one runtime invocation instead of
+  // create + start: a Go runtime's start-up less per `docker run`); its output waits in the pipes
+  // until the shim is told to start (see ShimServer). With a terminal: `runtime create`, so that a
+  // resize before the start reaches the process before it runs. Returns the process's host PID.
+  int launch();
+  // `runtime start` for a process launch() only created (with a terminal); otherwise nothing.
   void start();
   // Exec: `runtime exec --detach`; returns the PID of the running process.
   int exec();
-  // `runtime delete` for the container init once it has exited. Errors are logged, not thrown.
-  void remove();
+  // Starts `runtime delete --force` for the container init once it has exited, without waiting: the
+  // caller reaps the returned pid (0 when it could not be started; that is logged).
+  pid_t begin_remove();
   // Whether the kernel OOM-killed a process in the container's memory cgroup (container init only;
   // read before remove(), which deletes the cgroup).
   bool oom_killed() const;
@@ -42,7 +45,7 @@ class RuntimeProcess {
   UniqueFd& console_fd() { return console_; }
 
  private:
-  // Runs a stdio-owning runtime command (create/exec) and waits for it; throws on failure.
+  // Runs a stdio-owning runtime command (run/exec) and waits for it; throws on failure.
   void run_runtime(const std::string& verb, std::vector<std::string> args);
   std::string file(std::string_view name) const;
   int read_pid_file() const;

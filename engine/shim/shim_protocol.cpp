@@ -3,9 +3,9 @@
 #include <fcntl.h>
 #include <sys/un.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.hpp"
 #include "common/error.hpp"
 
 namespace berth::engine::shim {
@@ -98,9 +98,17 @@ std::vector<std::string> split_request(std::string_view line) {
 }
 
 std::string last_runtime_error(const std::string& runtime_log_path) {
-  std::ifstream in(runtime_log_path);
-  std::string line, message;
-  while (std::getline(in, line)) {
+  std::string text, message;
+  try {
+    text = read_file(runtime_log_path);
+  } catch (const Error&) {
+    return message;
+  }
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    auto eol = rest.find('\n');
+    std::string line(rest.substr(0, eol));
+    rest = eol == std::string_view::npos ? std::string_view{} : rest.substr(eol + 1);
     auto j = nlohmann::json::parse(line, nullptr, false);
     // runc logs json; crun logs plain text lines unless told otherwise — take those verbatim.
     if (j.is_discarded() || !j.is_object()) {

@@ -4,12 +4,14 @@
 // Launch: berthd writes <state_dir>/launch.json (the ShimLaunch fields) and spawns
 // `berth-shim <state_dir>` in a new session with a pipe at fd 3. The shim forks once more (so it is
 // nobody's child but init's and never a zombie of berthd), becomes a child subreaper, runs
-// `<runtime> create` (for an exec it only prepares stdio: `<runtime> exec` runs at start), starts
-// listening on shim.sock, and writes one line to fd 3: "ok <pid>\n" or "error <message>\n".
+// `<runtime> run --detach` (`create` for a TTY; for an exec it only prepares stdio: `<runtime>
+// exec` runs at start), starts listening on shim.sock, and writes one line to fd 3: "ok <pid>\n" or
+// "error <message>\n".
 //
 // shim.sock: one request per connection, a single text line; the answer is one line,
 // "ok[ <payload>]\n" or "error <message>\n".
-//   start                 run the process (`runtime start`, or `runtime exec` for an exec) → ok
+//   start                 let the process's output flow (`runtime start` for a TTY, `runtime exec`
+//                         for an exec) → ok
 //   <pid> attach <i> <o> <e>    flags 0/1 for stdin/stdout/stderr → ok, then the connection is a
 //   raw stream:
 //                         the shim writes output (raw for a TTY, stdcopy frames 1/2 otherwise) and

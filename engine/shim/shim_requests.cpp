@@ -44,13 +44,13 @@ void ShimServer::handle_request(Client& c, std::string_view line) {
       return;
     }
     try {
-      if (process_.is_exec()) {
+      if (process_.is_exec())
         pid_ = process_.exec();
-      } else {
+      else
         process_.start();
-      }
       state_ = State::Running;
       finish_with(true, std::to_string(pid_));
+      if (exit_before_start_) process_exited(*exit_before_start_);
     } catch (const std::exception& e) {
       finish_with(false, e.what());
       // An exec that failed never ran: it is over, with docker's code for "could not be run".
@@ -111,7 +111,18 @@ void ShimServer::reap_children() {
     int status = 0;
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
-    if (pid == pid_ && state_ != State::Exited) process_exited(status);
+    if (pid == runtime_delete_pid_) {
+      runtime_delete_pid_ = 0;
+      const ExitStatus result = ExitStatus::from_wait_status(status);
+      if (!result.success())
+        log::warn("runtime delete failed", {{"id", launch_.id}, {"status", result.describe()}});
+      continue;
+    }
+    if (pid != pid_ || state_ == State::Exited) continue;
+    if (state_ == State::Created)
+      exit_before_start_ = status;
+    else
+      process_exited(status);
   }
 }
 
@@ -139,7 +150,7 @@ void ShimServer::process_exited(int wait_status, const std::string& error) {
   exit.error = error;
   exit_json_ = exit_to_json(exit);
   try {
-    write_file_atomic(state_file(launch_.state_dir, kExitFile), exit_json_ + "\n");
+    write_file_replace(state_file(launch_.state_dir, kExitFile), exit_json_ + "\n");
   } catch (const std::exception& e) {
     log::error("writing exit record failed", {{"id", launch_.id}, {"error", e.what()}});
   }
@@ -158,9 +169,14 @@ void ShimServer::process_exited(int wait_status, const std::string& error) {
     } else if (c.mode == Client::Mode::Attach) {
       c.finish = true;
     }
-    if (c.finish && c.out.empty()) close_gracefully(c.fd);
+    // Send now: the runtime's delete below takes a while, and whoever waits for this exit (berthd
+    // answering `docker wait`, a client attached to the output) must not wait for it too.
+    if (c.fd && !c.out.empty())
+      write_client(c);
+    else if (c.finish)
+      close_gracefully(c.fd);
   }
-  if (!process_.is_exec()) process_.remove();
+  if (!process_.is_exec()) runtime_delete_pid_ = process_.begin_remove();
   exit_deadline_ = Clock::now() + kExitLinger;
 }
 

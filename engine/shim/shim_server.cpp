@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "common/atomic_file.hpp"
-#include "common/endpoint.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/stdcopy.hpp"
+#include "common/unix_socket.hpp"
 #include "engine/shim/shim_protocol.hpp"
 
 namespace berth::engine::shim {
@@ -94,9 +94,7 @@ void ShimServer::setup() {
   }
   process_.prepare_stdio();
   SocketAddress address(launch_.state_dir, kSocketFile);
-  Endpoint ep;
-  ep.path = address.path();
-  listener_ = listen_on(ep, 64, 0600);
+  listener_ = listen_unix(address.path(), 64, 0600);
   int flags = ::fcntl(listener_.get(), F_GETFL);
   ::fcntl(listener_.get(), F_SETFL, flags | O_NONBLOCK);
 }
@@ -104,8 +102,8 @@ void ShimServer::setup() {
 int ShimServer::run(UniqueFd ready_fd) {
   try {
     setup();
-    write_file_atomic(state_file(launch_.state_dir, kPidFile), std::to_string(::getpid()) + "\n");
-    if (!process_.is_exec()) pid_ = process_.create();
+    write_file_replace(state_file(launch_.state_dir, kPidFile), std::to_string(::getpid()) + "\n");
+    if (!process_.is_exec()) pid_ = process_.launch();
   } catch (const std::exception& e) {
     log::error("shim setup failed", {{"id", launch_.id}, {"error", e.what()}});
     write_all_blocking(ready_fd.get(), "error " + one_line(e.what()) + "\n");
@@ -129,7 +127,8 @@ bool ShimServer::output_paused() const {
 }
 
 bool ShimServer::done(Clock::time_point now) const {
-  return state_ == State::Exited && (clients_.empty() || now >= *exit_deadline_);
+  return state_ == State::Exited && runtime_delete_pid_ == 0 &&
+         (clients_.empty() || now >= *exit_deadline_);
 }
 
 void ShimServer::drop_stalled_clients(Clock::time_point now) {
@@ -166,7 +165,9 @@ void ShimServer::loop() {
     targets.clear();
     add(signal_fd_.get(), POLLIN, Kind::Signal);
     add(listener_.get(), POLLIN, Kind::Listener);
-    if (state_ != State::Exited && !output_paused()) {
+    // Until berthd says start, output waits in the pipes: a client that attaches between the
+    // launch and the start (docker run does) still gets it from the first byte.
+    if (state_ == State::Running && !output_paused()) {
       add(process_.stdout_fd().get(), POLLIN, Kind::Stdout);
       add(process_.stderr_fd().get(), POLLIN, Kind::Stderr);
       add(process_.console_fd().get(), POLLIN, Kind::Console);
@@ -185,7 +186,8 @@ void ShimServer::loop() {
       add(c.fd.get(), events, Kind::Client, &c);
       if (c.stalled_since) timeout = std::min(timeout, *c.stalled_since + stall_timeout() - now);
     }
-    if (exit_deadline_) timeout = std::min(timeout, *exit_deadline_ - now);
+    // Past the linger deadline only the runtime's delete keeps us here; its SIGCHLD wakes the poll.
+    if (exit_deadline_ && *exit_deadline_ > now) timeout = std::min(timeout, *exit_deadline_ - now);
     int timeout_ms = -1;
     if (timeout != Clock::duration::max()) {
       timeout_ms = static_cast<int>(

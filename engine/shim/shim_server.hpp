@@ -67,6 +67,10 @@ class ShimServer {
   std::list<Client> clients_;
   State state_ = State::Created;
   int pid_ = 0;
+  // The container process runs from the launch on, but its exit is only reported once it has been
+  // started (as clients see it): an exit before that waits here.
+  std::optional<int> exit_before_start_;
+  pid_t runtime_delete_pid_ = 0;  // `runtime delete` still running after the exit
   std::string exit_json_;
   std::string stdin_buffer_;
   bool stdin_close_requested_ = false;

@@ -106,6 +106,12 @@ TEST_CASE("parse_rfc3339 accepts zones and fractions and rejects the rest", "[js
   CHECK_THROWS_WITH(parse_rfc3339("yesterday"), Catch::Contains("\"yesterday\""));
 }
 
+TEST_CASE("milliseconds_text gives milliseconds with one decimal", "[time]") {
+  CHECK(milliseconds_text(microseconds(12345)) == "12.3");
+  CHECK(milliseconds_text(microseconds(99)) == "0.0");
+  CHECK(milliseconds_text(seconds(2)) == "2000.0");
+}
+
 TEST_CASE("Go durations parse like time.ParseDuration", "[json][time]") {
   CHECK(parse_go_duration("10m") == minutes(10));
   CHECK(parse_go_duration("1h30m") == minutes(90));
