@@ -121,13 +121,10 @@ void add_container_data_routes(http::Router& r, ContainerManager& containers,
     std::string reference = req.query("repo").value_or("");
     const std::string tag = req.query("tag").value_or("");
     if (!reference.empty() && !tag.empty()) reference += ":" + tag;
-    if (!req.query_all("changes").empty())
-      throw InvalidArgument(
-          "commit --change is not supported yet; pass the settings in the config body");
     const json config = req.read_json();
-    const std::string id =
-        containers.commit(*container, reference, req.query("comment").value_or(""),
-                          req.query("author").value_or(""), config, req.query_bool("pause", true));
+    const std::string id = containers.commit(
+        *container, reference, req.query("comment").value_or(""), req.query("author").value_or(""),
+        config, req.query_all("changes"), req.query_bool("pause", true));
     res.send_json(201, {{"Id", id}});
   });
 }

@@ -54,7 +54,8 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
   });
 
   r.add("GET", "/containers/json", [&](http::Request& req, http::Response& res) {
-    const auto filter = ContainerFilter::parse(req.query("filters").value_or(""));
+    auto filter = ContainerFilter::parse(req.query("filters").value_or(""));
+    filter.resolve_references([&](const std::string& ref) { return containers.get(ref).created; });
     const bool all = req.query_bool("all") || filter.has("status") || filter.has("exited");
     const auto limit = query_int(req, "limit").value_or(-1);
     auto list = containers.all();

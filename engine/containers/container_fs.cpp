@@ -10,9 +10,11 @@
 #include <filesystem>
 
 #include "common/error.hpp"
+#include "common/json.hpp"
 #include "common/time_format.hpp"
 #include "common/unique_fd.hpp"
 #include "engine/containers/container_manager.hpp"
+#include "engine/containers/oci_mounts.hpp"
 #include "engine/images/rootfs.hpp"
 #include "engine/images/tree_tar.hpp"
 
@@ -82,12 +84,42 @@ json stat_json(const std::string& rootfs, const std::string& path, const std::st
           {"linkTarget", link}};
 }
 
+// Where a path the user names lives, seen from this host: inside one of the container's bind mounts
+// (the deepest whose destination holds the path) or else in its root filesystem. The container's
+// own mounts exist only in its mount namespace, so `docker cp` of /data under `-v /srv:/data` must
+// read /srv. (Symlinks are then resolved within that root: a link out of a bind mount does not
+// reach the rest of the container.)
+struct PathLocation {
+  std::string root;
+  std::string path;  // relative to root
+  bool read_only = false;
+};
+
+PathLocation locate(const Container& c, const std::string& rootfs, const std::string& path) {
+  const std::string wanted = (fs::path("/") / path).lexically_normal().string();
+  PathLocation best{rootfs, path, false};
+  size_t best_depth = 0;
+  for (const auto& bind : get_string_array(c.host_config, "Binds")) {
+    const json m = parse_bind(bind);
+    const std::string dest = fs::path(m["destination"].get<std::string>()).lexically_normal();
+    const bool inside = wanted == dest || wanted.starts_with(dest == "/" ? dest : dest + "/");
+    if (!inside || dest.size() < best_depth) continue;
+    best_depth = dest.size();
+    const auto& options = m["options"];
+    best = {m["source"].get<std::string>(), wanted.substr(dest.size()),
+            std::find(options.begin(), options.end(), "ro") != options.end()};
+  }
+  return best;
+}
+
 }  // namespace
 
 json ContainerFilesystem::stat(const std::string& ref, const std::string& path) {
   json result;
-  containers_.with_rootfs(ref, [&](const Container&, const std::string& rootfs) {
-    result = stat_json(rootfs, path, ref);
+  containers_.with_rootfs(ref, [&](const Container& c, const std::string& rootfs) {
+    const PathLocation where = locate(c, rootfs, path);
+    result = stat_json(where.root, where.path, ref);
+    result["name"] = base_name(path);
   });
   return result;
 }
@@ -95,10 +127,12 @@ json ContainerFilesystem::stat(const std::string& ref, const std::string& path) 
 void ContainerFilesystem::get_archive(const std::string& ref, const std::string& path,
                                       const std::function<void(const json&)>& on_stat,
                                       const WriteFn& write) {
-  containers_.with_rootfs(ref, [&](const Container&, const std::string& rootfs) {
-    const json st = stat_json(rootfs, path, ref);
+  containers_.with_rootfs(ref, [&](const Container& c, const std::string& rootfs) {
+    const PathLocation where = locate(c, rootfs, path);
+    json st = stat_json(where.root, where.path, ref);
+    st["name"] = base_name(path);
     // Follow a final symlink the way docker cp does for the source's contents.
-    UniqueFd fd = open_in_root(rootfs, path, O_PATH);
+    UniqueFd fd = open_in_root(where.root, where.path, O_PATH);
     if (!fd) throw NotFound("Could not find the file " + path + " in container " + ref);
     on_stat(st);
     TarWriter writer(write);
@@ -114,11 +148,13 @@ void ContainerFilesystem::get_archive(const std::string& ref, const std::string&
 void ContainerFilesystem::put_archive(const std::string& ref, const std::string& path,
                                       bool no_overwrite_dir_non_dir, const ReadFn& read) {
   containers_.with_rootfs(ref, [&](const Container& c, const std::string& rootfs) {
-    if (c.host_config.value("ReadonlyRootfs", false))
+    const PathLocation where = locate(c, rootfs, path);
+    if (where.root == rootfs && c.host_config.value("ReadonlyRootfs", false))
       throw InvalidArgument("container rootfs is marked read-only");
-    UniqueFd fd = open_in_root(rootfs, path, O_PATH | O_DIRECTORY);
+    if (where.read_only) throw InvalidArgument("mounted volume is marked read-only");
+    UniqueFd fd = open_in_root(where.root, where.path, O_PATH | O_DIRECTORY);
     if (!fd) {
-      if (open_in_root(rootfs, path, O_PATH))
+      if (open_in_root(where.root, where.path, O_PATH))
         throw InvalidArgument("extraction point is not a directory: " + path);
       throw NotFound("Could not find the file " + path + " in container " + ref);
     }

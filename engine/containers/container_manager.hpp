@@ -98,10 +98,12 @@ class ContainerManager {
                    const std::function<void(const Container&, const std::string& rootfs)>& fn);
   // `docker update`: resource limits (applied to a running container too) and the restart policy.
   std::vector<std::string> update(const std::string& ref, const nlohmann::json& changes);
-  // `docker commit`: a new image from the container's changes; returns the image ID.
+  // `docker commit`: a new image from the container's changes; returns the image ID. `changes` are
+  // the --change Dockerfile instructions, applied over the container's config and the overrides.
   std::string commit(const std::string& ref, const std::string& reference,
                      const std::string& comment, const std::string& author,
-                     const nlohmann::json& config_overrides, bool pause);
+                     const nlohmann::json& config_overrides,
+                     const std::vector<std::string>& changes, bool pause);
 
   bool image_in_use(const std::string& image_id) const;
   std::vector<std::string> containers_using(const std::string& image_id) const;

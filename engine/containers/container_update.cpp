@@ -4,6 +4,7 @@
 #include "common/error.hpp"
 #include "engine/containers/container_manager.hpp"
 #include "engine/events.hpp"
+#include "engine/images/dockerfile_changes.hpp"
 #include "engine/images/image_store.hpp"
 
 using nlohmann::json;
@@ -56,20 +57,24 @@ std::vector<std::string> ContainerManager::update(const std::string& ref, const 
 
 std::string ContainerManager::commit(const std::string& ref, const std::string& reference,
                                      const std::string& comment, const std::string& author,
-                                     const json& config_overrides, bool pause) {
+                                     const json& config_overrides,
+                                     const std::vector<std::string>& changes, bool pause) {
   auto e = find(ref);
   std::unique_lock lock(e->mutex);
   Container& c = e->c;
+  // As dockerd: the container's config, then the request's, then each --change. A bad change is
+  // refused before the container is paused.
+  json config = c.config;
+  config.erase("Hostname");
+  config.erase("Image");
+  if (config_overrides.is_object())
+    for (const auto& [k, v] : config_overrides.items())
+      if (!v.is_null()) config[k] = v;
+  config = apply_changes(std::move(config), changes);
   const bool paused_here = pause && c.state.status == "running";
   if (paused_here) runtime_.pause(c.id);
   std::string id;
   try {
-    json config = c.config;
-    config.erase("Hostname");
-    config.erase("Image");
-    if (config_overrides.is_object())
-      for (const auto& [k, v] : config_overrides.items())
-        if (!v.is_null()) config[k] = v;
     const Image base = images_.get(c.image_id);
     const Image image =
         images_.commit(container_dir(c.id) + "/rw/upper", base, config, reference, comment, author);

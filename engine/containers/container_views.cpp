@@ -203,8 +203,8 @@ json summary_json(const Container& c, bool with_size, const ContainerManager& m)
 
 ContainerFilter ContainerFilter::parse(const std::string& filters_json) {
   ContainerFilter f;
-  static const std::vector<std::string> known = {"status",   "name",   "label",  "id",
-                                                 "ancestor", "exited", "network"};
+  static const std::vector<std::string> known = {"status", "name",    "label",  "id",   "ancestor",
+                                                 "exited", "network", "before", "since"};
   f.terms_ = parse_docker_filters(filters_json);
   for (const auto& [key, values] : f.terms_)
     if (std::find(known.begin(), known.end(), key) == known.end())
@@ -215,6 +215,16 @@ ContainerFilter ContainerFilter::parse(const std::string& filters_json) {
     if (std::find(statuses.begin(), statuses.end(), s) == statuses.end())
       throw InvalidArgument("invalid filter 'status=" + s + "'");
   return f;
+}
+
+void ContainerFilter::resolve_references(
+    const std::function<std::string(const std::string&)>& created_of) {
+  for (auto [key, bound] : {std::pair{"before", &before_}, std::pair{"since", &since_}}) {
+    const auto& refs = values(key);
+    if (refs.size() > 1)
+      throw InvalidArgument(std::string("more than one '") + key + "' filter: give one container");
+    if (!refs.empty()) *bound = parse_rfc3339(created_of(refs.front()));
+  }
 }
 
 const std::vector<std::string>& ContainerFilter::values(const std::string& key) const {
@@ -266,6 +276,11 @@ bool ContainerFilter::matches(
       }))
     return false;
   if (!any("network", [&](const std::string& s) { return network_name(c) == s; })) return false;
+  if (before_ || since_) {
+    const auto created = parse_rfc3339(c.created);
+    if (before_ && created >= *before_) return false;
+    if (since_ && created <= *since_) return false;
+  }
   return true;
 }
 

@@ -78,6 +78,35 @@ void check_destination(const std::string& destination, const std::string& type) 
 }
 
 // "src:dst[:opts]" with opts from ro, rw, z, Z, nocopy and a propagation mode.
+
+// Docker's tmpfs defaults, with exec/suid/dev in the user's options lifting the matching "no…".
+json make_tmpfs(const std::string& destination, const std::string& user_options) {
+  check_destination(destination, "tmpfs");
+  std::vector<std::string> user;
+  if (!user_options.empty()) user = split(user_options, ',');
+  std::vector<std::string> options;
+  for (std::string def : {"noexec", "nosuid", "nodev"}) {
+    if (std::find(user.begin(), user.end(), def.substr(2)) == user.end()) options.push_back(def);
+  }
+  options.push_back("rprivate");
+  for (auto& opt : user) {
+    if (!opt.empty()) options.push_back(opt);
+  }
+  return mount(destination, "tmpfs", "tmpfs", options);
+}
+
+size_t depth(const std::string& path) {
+  return static_cast<size_t>(std::count(path.begin(), path.end(), '/')) -
+         (path.size() > 1 && path.back() == '/' ? 1 : 0);
+}
+
+std::string clean(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+}  // namespace
+
 json parse_bind(const std::string& bind) {
   const auto parts = split(bind, ':');
   if (parts.size() == 1 || (parts.size() >= 2 && !parts[0].empty() && parts[0].front() != '/')) {
@@ -111,34 +140,6 @@ json parse_bind(const std::string& bind) {
   options.push_back(propagation);
   return mount(destination, "bind", source, options);
 }
-
-// Docker's tmpfs defaults, with exec/suid/dev in the user's options lifting the matching "no…".
-json make_tmpfs(const std::string& destination, const std::string& user_options) {
-  check_destination(destination, "tmpfs");
-  std::vector<std::string> user;
-  if (!user_options.empty()) user = split(user_options, ',');
-  std::vector<std::string> options;
-  for (std::string def : {"noexec", "nosuid", "nodev"}) {
-    if (std::find(user.begin(), user.end(), def.substr(2)) == user.end()) options.push_back(def);
-  }
-  options.push_back("rprivate");
-  for (auto& opt : user) {
-    if (!opt.empty()) options.push_back(opt);
-  }
-  return mount(destination, "tmpfs", "tmpfs", options);
-}
-
-size_t depth(const std::string& path) {
-  return static_cast<size_t>(std::count(path.begin(), path.end(), '/')) -
-         (path.size() > 1 && path.back() == '/' ? 1 : 0);
-}
-
-std::string clean(std::string path) {
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  return path;
-}
-
-}  // namespace
 
 json make_mounts(const OciSpecInput& input) {
   const json& hc = input.host_config;

@@ -11,4 +11,8 @@ struct OciSpecInput;
 // Throws InvalidArgument for malformed Binds/Tmpfs ("invalid mount config …", named volumes).
 nlohmann::json make_mounts(const OciSpecInput& input);
 
+// One `-v /host/dir:/dir[:ro,…]` as an OCI mount ({destination, type, source, options}). Throws
+// InvalidArgument naming the bind when it is malformed or names a volume.
+nlohmann::json parse_bind(const std::string& bind);
+
 }  // namespace berth::engine

@@ -146,6 +146,12 @@ capture d ps -a --filter exited=137 --format '{{.Names}}'
 expect_eq "ps --filter exited=137" "$OUT" "web2"
 capture d ps -a -n 1 --format '{{.Names}}'
 expect_eq "ps -n 1 shows the newest" "$OUT" "psrun"
+capture d ps -a --filter since=web2 --format '{{.Names}}'
+expect_eq "ps --filter since=web2: the one created after it" "$OUT" "psrun"
+capture d ps -a --filter before=psrun --format '{{.Names}}'
+expect_eq "ps --filter before=psrun: the one created before it" "$OUT" "web2"
+expect_fail_with "ps --filter since= an unknown container" "No such container: nosuch" \
+  d ps -a --filter since=nosuch
 capture d ps --format '{{.Names}} {{.Label "tier"}} {{.Command}}' --no-trunc
 expect_eq "ps --format with labels and command" "$OUT" 'psrun front "sleep 300"'
 

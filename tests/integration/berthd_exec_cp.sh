@@ -51,6 +51,20 @@ expect_eq "cp out: contents" "$(cat "$work/marker.out")" "started"
 expect_ok "cp a container directory out" d cp box:/etc "$work/etc.out"
 expect_eq "cp out of a directory: files inside" "$(head -1 "$work/etc.out/passwd")" "root:x:0:0:root:/root:/bin/sh"
 expect_fail_with "cp of a missing path" "Could not find the file /nope" d cp box:/nope "$work/x"
+# A bind mount exists only in the container's mount namespace: cp must go through to its source.
+mkdir -p "$work/bind" "$work/bind-ro"
+echo "on the host" >"$work/bind/host.txt"
+d run -d --name bindbox -v "$work/bind:/data" -v "$work/bind-ro:/ro:ro" busybox sleep 600 >/dev/null
+expect_ok "cp a file out of a bind mount" d cp bindbox:/data/host.txt "$work/host.out"
+expect_eq "cp out of a bind mount: contents" "$(cat "$work/host.out")" "on the host"
+expect_ok "cp a file into a bind mount" d cp "$work/in.txt" bindbox:/data/in.txt
+expect_eq "cp into a bind mount lands in its host directory" "$(cat "$work/bind/in.txt")" "from the host"
+capture d exec bindbox cat /data/in.txt
+expect_eq "cp into a bind mount: the container sees it" "$OUT" "from the host"
+expect_fail_with "cp into a read-only bind mount" "mounted volume is marked read-only" \
+  d cp "$work/in.txt" bindbox:/ro/in.txt
+expect_eq "nothing written into the read-only bind's directory" "$(ls -A "$work/bind-ro")" ""
+d rm -f bindbox >/dev/null
 
 # ---- diff, export, commit ----
 capture d diff box
@@ -63,6 +77,13 @@ capture d commit box committed:1
 expect_match "commit prints the new image ID" "$OUT" '^sha256:[0-9a-f]{64}$'
 capture d run --rm committed:1 cat /tmp/marker
 expect_eq "the committed image holds the container's changes" "$OUT" "started"
+capture d commit --change 'ENV GREETING=changed' --change 'CMD ["sh", "-c", "echo $GREETING"]' box \
+  committed:2
+expect_match "commit --change prints the new image ID" "$OUT" '^sha256:[0-9a-f]{64}$'
+capture d run --rm committed:2
+expect_eq "commit --change: ENV and CMD apply to the new image" "$OUT" "changed"
+expect_fail_with "commit --change with an instruction docker refuses" "FROM" \
+  d commit --change 'FROM busybox' box committed:3
 capture d rm -f box
 expect_eq "rm -f the exec target" "$RC" 0
 
