@@ -12,6 +12,7 @@
 #include "engine/api/exec_routes.hpp"
 #include "engine/api/image_routes.hpp"
 #include "engine/api/network_routes.hpp"
+#include "engine/api/volume_routes.hpp"
 #include "engine/containers/container_manager.hpp"
 #include "engine/daemon/daemon_config.hpp"
 #include "engine/events.hpp"
@@ -49,6 +50,7 @@ std::unique_ptr<http::Server> make_api_server(const SystemContext& ctx) {
   add_container_routes(router, ctx.containers, ctx.images);
   add_exec_routes(router, ctx.execs);
   add_network_routes(router, ctx.config.bridge_subnet, ctx.config.bridge_gateway);
+  add_volume_routes(router);
   add_container_data_routes(router, ctx.containers, ctx.filesystem);
   add_image_routes(
       router, ctx.images, ctx.events,

@@ -11,6 +11,7 @@
 #include "common/error.hpp"
 #include "common/time_format.hpp"
 #include "engine/containers/container_manager.hpp"
+#include "engine/containers/oci_mounts.hpp"
 #include "engine/images/image_store.hpp"
 
 namespace berth::engine {
@@ -109,13 +110,8 @@ void validate_host_config(const json& hc) {
                               "': mount path must be absolute");
     }
   }
-  if (hc.contains("Mounts") && hc["Mounts"].is_array()) {
-    for (const auto& m : hc["Mounts"]) {
-      const std::string type = m.value("Type", "");
-      if (type != "bind" && type != "tmpfs")
-        throw InvalidArgument("mount type " + type + " is not supported yet");
-    }
-  }
+  if (hc.contains("Mounts") && hc["Mounts"].is_array())
+    for (const auto& m : hc["Mounts"]) parse_mount(m);  // throws naming a bad --mount
   const auto policy = hc.value("RestartPolicy", json::object());
   const std::string policy_name = policy.value("Name", "");
   static const std::vector<std::string> policies = {"", "no", "always", "unless-stopped",

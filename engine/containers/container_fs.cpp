@@ -99,8 +99,13 @@ PathLocation locate(const Container& c, const std::string& rootfs, const std::st
   const std::string wanted = (fs::path("/") / path).lexically_normal().string();
   PathLocation best{rootfs, path, false};
   size_t best_depth = 0;
-  for (const auto& bind : get_string_array(c.host_config, "Binds")) {
-    const json m = parse_bind(bind);
+  std::vector<json> binds;
+  for (const auto& bind : get_string_array(c.host_config, "Binds"))
+    binds.push_back(parse_bind(bind));
+  if (c.host_config.contains("Mounts") && c.host_config["Mounts"].is_array())
+    for (const auto& m : c.host_config["Mounts"])
+      if (m.value("Type", "") == "bind") binds.push_back(parse_mount(m));
+  for (const json& m : binds) {
     const std::string dest = fs::path(m["destination"].get<std::string>()).lexically_normal();
     const bool inside = wanted == dest || wanted.starts_with(dest == "/" ? dest : dest + "/");
     if (!inside || dest.size() < best_depth) continue;

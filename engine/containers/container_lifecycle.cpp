@@ -123,7 +123,9 @@ void ContainerManager::monitor(EntryPtr e) {
       if (shutting_down_) return;  // live restore: the next berthd picks the container up
       bool from_shim = true;
       try {
-        exit = shim->wait(1000ms);
+        // No timeout: an idle container costs the engine no wake-ups. At shutdown the process ends
+        // with this wait still open; the shim does not mind.
+        exit = shim->wait(std::nullopt);
       } catch (const std::exception& ex) {
         // The shim died without a word: its exit record (if any) is all that is left.
         from_shim = false;

@@ -6,6 +6,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
+#include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/time_format.hpp"
 #include "engine/containers/container_files.hpp"
@@ -295,7 +296,7 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     prepare_rootfs(e);
     OciSpecInput in;
     const std::string mode = network_mode(c);
-    std::string ip;
+    std::string ip, gateway;
     if (mode == "host") {
       in.network_namespace = "host";
     } else if (mode == "bridge") {
@@ -309,6 +310,7 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
                    {"inspect", network_.inspect_json(a)}};
       in.network_namespace = a.netns_path;
       ip = a.ip_address;
+      gateway = a.gateway;
     }
     // `-v /host/dir:/dir` creates a missing host directory, as dockerd does.
     if (c.host_config.contains("Binds") && c.host_config["Binds"].is_array())
@@ -319,8 +321,17 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
         if (!fs::exists(src, ec)) fs::create_directories(src, ec);
       }
     const std::string hostname = c.config.value("Hostname", c.short_id());
-    const ContainerFiles files =
-        write_container_files(container_dir(c.id), hostname, ip, mode == "host", paths_.dns);
+    ContainerFilesInput files_in;
+    files_in.hostname = hostname;
+    files_in.ip = ip;
+    files_in.gateway = gateway;
+    files_in.host_network = mode == "host";
+    files_in.dns = get_string_array(c.host_config, "Dns");
+    if (files_in.dns.empty()) files_in.dns = paths_.dns;
+    files_in.dns_search = get_string_array(c.host_config, "DnsSearch");
+    files_in.dns_options = get_string_array(c.host_config, "DnsOptions");
+    files_in.extra_hosts = get_string_array(c.host_config, "ExtraHosts");
+    const ContainerFiles files = write_container_files(container_dir(c.id), files_in);
     in.config = c.config;
     in.host_config = c.host_config;
     in.rootfs = rootfs_dir(c.id);

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdint>
+#include <cstdlib>
 #include <fstream>
+#include <string>
 #include <string_view>
 
 #include "common/error.hpp"
@@ -94,13 +97,29 @@ const std::vector<std::string>& default_capabilities() {
   return caps;
 }
 
+// The engine's own capability bounding set (CapBnd in /proc/self/status): a container can never
+// hold more than its engine, and a runtime asked for more fails ("unable to apply caps"), as
+// happens when the engine itself runs in a container or sandbox without, say, CAP_SYS_RESOURCE.
+uint64_t engine_bounding_set() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("CapBnd:")) return std::strtoull(line.c_str() + 7, nullptr, 16);
+  }
+  return ~uint64_t{0};
+}
+
 std::vector<std::string> all_capabilities() {
   // Naming a capability the kernel lacks makes runtimes warn or fail; offer what exists.
   size_t last = kCapabilityNames.size() - 1;
   std::ifstream in("/proc/sys/kernel/cap_last_cap");
   size_t kernel_last = 0;
   if (in >> kernel_last) last = std::min(last, kernel_last);
-  return {kCapabilityNames.begin(), kCapabilityNames.begin() + static_cast<long>(last) + 1};
+  const uint64_t bounding = engine_bounding_set();
+  std::vector<std::string> caps;
+  for (size_t i = 0; i <= last; ++i)
+    if (bounding & (uint64_t{1} << i)) caps.emplace_back(kCapabilityNames[i]);
+  return caps;
 }
 
 std::vector<std::string> tweak_capabilities(const std::vector<std::string>& add,

@@ -1,6 +1,8 @@
 #include "engine/containers/oci_mounts.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <set>
 #include <vector>
 
@@ -141,6 +143,55 @@ json parse_bind(const std::string& bind) {
   return mount(destination, "bind", source, options);
 }
 
+json parse_mount(const json& m) {
+  const std::string type = get_string(m, "Type");
+  const std::string target = get_string(m, "Target");
+  if (target.empty() || target.front() != '/')
+    throw InvalidArgument("invalid mount config for type \"" + type +
+                          "\": field Target must be an absolute path");
+  if (type == "bind") {
+    const std::string source = get_string(m, "Source");
+    if (source.empty() || source.front() != '/')
+      throw InvalidArgument(
+          "invalid mount config for type \"bind\": field Source must be an "
+          "absolute path");
+    std::error_code ec;
+    // Unlike -v, --mount never creates the source (as dockerd).
+    if (!std::filesystem::exists(source, ec))
+      throw InvalidArgument(
+          "invalid mount config for type \"bind\": bind source path does not "
+          "exist: " +
+          source);
+    check_destination(target, "bind");
+    std::vector<std::string> options = {"rbind"};
+    if (get_bool(m, "ReadOnly")) options.push_back("ro");
+    std::string propagation = "rprivate";
+    if (m.contains("BindOptions") && m["BindOptions"].is_object()) {
+      const std::string p = get_string(m["BindOptions"], "Propagation");
+      if (!p.empty()) propagation = p;
+    }
+    options.push_back(propagation);
+    return mount(target, "bind", source, options);
+  }
+  if (type == "tmpfs") {
+    std::string options;
+    if (m.contains("TmpfsOptions") && m["TmpfsOptions"].is_object()) {
+      const json& t = m["TmpfsOptions"];
+      if (const int64_t size = get_int64(t, "SizeBytes"); size > 0)
+        options = "size=" + std::to_string(size);
+      if (const int64_t mode = get_int64(t, "Mode"); mode > 0) {
+        char octal[32];
+        std::snprintf(octal, sizeof octal, "mode=%llo",
+                      static_cast<unsigned long long>(mode & 07777));
+        options += (options.empty() ? "" : ",") + std::string(octal);
+      }
+    }
+    if (get_bool(m, "ReadOnly")) options += options.empty() ? "ro" : ",ro";
+    return make_tmpfs(target, options);
+  }
+  throw InvalidArgument("mount type " + type + " is not supported yet (bind and tmpfs are)");
+}
+
 json make_mounts(const OciSpecInput& input) {
   const json& hc = input.host_config;
   std::vector<json> user;
@@ -154,6 +205,8 @@ json make_mounts(const OciSpecInput& input) {
     user.push_back(std::move(m));
   };
   for (const auto& bind : get_string_array(hc, "Binds")) add_user(parse_bind(bind));
+  if (hc.contains("Mounts") && hc["Mounts"].is_array())
+    for (const auto& m : hc["Mounts"]) add_user(parse_mount(m));
   for (const auto& [destination, options] : get_string_map(hc, "Tmpfs")) {
     add_user(make_tmpfs(destination, options));
   }

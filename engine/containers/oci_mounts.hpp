@@ -15,4 +15,8 @@ nlohmann::json make_mounts(const OciSpecInput& input);
 // InvalidArgument naming the bind when it is malformed or names a volume.
 nlohmann::json parse_bind(const std::string& bind);
 
+// One `--mount` (HostConfig.Mounts entry: bind or tmpfs) as an OCI mount. Throws InvalidArgument
+// naming the problem, in dockerd's words where it has them.
+nlohmann::json parse_mount(const nlohmann::json& mount);
+
 }  // namespace berth::engine

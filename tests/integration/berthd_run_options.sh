@@ -114,6 +114,40 @@ capture d run --rm --cap-drop ALL busybox chown 1 /tmp
 expect_eq "--cap-drop ALL: chown fails" "$RC" 1
 capture d run --rm --cap-add SYS_ADMIN busybox grep CapEff /proc/self/status
 expect_match "--cap-add SYS_ADMIN adds bit 21" "$OUT" '^CapEff:[[:space:]]+00000000a82425fb$'
+capture d run --rm --privileged busybox grep CapEff /proc/self/status
+engine_caps=$(awk '/^CapBnd:/ {print $2}' "/proc/$BERTH_BERTHD_PID/status")
+expect_match "--privileged: every capability the engine holds" "$OUT" "^CapEff:[[:space:]]+$engine_caps\$"
+
+# ---- name resolution files: --add-host, --dns, --dns-search, --dns-option ----
+capture d run --rm --add-host db:10.1.2.3 --add-host gw:host-gateway busybox cat /etc/hosts
+expect_contains "--add-host: the entry is in /etc/hosts" "$OUT" $'10.1.2.3\tdb'
+expect_contains "--add-host NAME:host-gateway: the bridge gateway" "$OUT" $'172.17.0.1\tgw'
+capture d run --rm --dns 10.9.9.9 --dns-search example.test --dns-option ndots:2 busybox cat /etc/resolv.conf
+expect_contains "--dns: the name server" "$OUT" "nameserver 10.9.9.9"
+expect_contains "--dns-search: the search domain" "$OUT" "search example.test"
+expect_contains "--dns-option: the option" "$OUT" "options ndots:2"
+expect_eq "--dns replaces the other name servers" "$(grep -c '^nameserver' <<<"$OUT")" 1
+
+# ---- --mount ----
+mkdir -p "$work/mnt" && echo mounted >"$work/mnt/m.txt"
+capture d run --rm --mount "type=bind,source=$work/mnt,target=/m" busybox cat /m/m.txt
+expect_eq "--mount type=bind: the host file" "$OUT" "mounted"
+capture d run --rm --mount "type=bind,source=$work/mnt,target=/m,readonly" busybox touch /m/x
+expect_contains "--mount bind readonly: writes fail" "$ERR" "Read-only file system"
+capture d run --rm --mount "type=bind,source=$work/no-such-dir,target=/m" busybox true
+expect_contains "--mount bind of a missing source is refused (not created, unlike -v)" "$ERR" \
+  "bind source path does not exist"
+capture d run --rm --mount type=tmpfs,target=/scratch,tmpfs-size=1048576 busybox df -k /scratch
+expect_match "--mount type=tmpfs: a 1 MiB tmpfs" "$(tail -1 <<<"$OUT")" '^tmpfs +1024 '
+
+# ---- volumes: none yet, said clearly ----
+capture d volume ls -q
+expect_eq "volume ls: none" "$OUT$RC" "0"
+capture d volume create data1
+expect_contains "volume create: a clear not-supported error" "$ERR" "named volumes are not supported yet"
+expect_eq "volume create fails" "$RC" 1
+capture d system prune -f
+expect_eq "system prune succeeds" "$RC" 0
 
 capture d ps -aq
 expect_eq "no containers left" "$OUT" ""
