@@ -27,7 +27,8 @@ nlohmann::json Container::to_record() const {
             {"OOMKilled", state.oom_killed},
             {"Error", state.error},
             {"StartedAt", state.started_at},
-            {"FinishedAt", state.finished_at}}},
+            {"FinishedAt", state.finished_at},
+            {"Health", state.health}}},
           {"RestartCount", restart_count},
           {"ManuallyStopped", manually_stopped},
           {"HasBeenStarted", has_been_started},
@@ -54,6 +55,7 @@ Container Container::from_record(const nlohmann::json& j) {
   c.state.error = s.value("Error", "");
   c.state.started_at = s.value("StartedAt", c.state.started_at);
   c.state.finished_at = s.value("FinishedAt", c.state.finished_at);
+  c.state.health = s.value("Health", nlohmann::json());
   c.restart_count = j.value("RestartCount", 0);
   c.manually_stopped = j.value("ManuallyStopped", false);
   c.has_been_started = j.value("HasBeenStarted", false);
@@ -92,7 +94,13 @@ int64_t seconds_since(const std::string& rfc3339) {
 
 std::string human_status(const Container& c) {
   const auto& s = c.state;
-  if (s.status == "running") return "Up " + human_duration(seconds_since(s.started_at));
+  if (s.status == "running") {
+    std::string text = "Up " + human_duration(seconds_since(s.started_at));
+    const std::string health = s.health.is_object() ? s.health.value("Status", "") : "";
+    if (health == "starting") text += " (health: starting)";
+    if (health == "healthy" || health == "unhealthy") text += " (" + health + ")";
+    return text;
+  }
   if (s.status == "paused")
     return "Up " + human_duration(seconds_since(s.started_at)) + " (Paused)";
   if (s.status == "restarting")

@@ -18,6 +18,7 @@ struct ContainerState {
   std::string error;
   std::string started_at = "0001-01-01T00:00:00Z";
   std::string finished_at = "0001-01-01T00:00:00Z";
+  nlohmann::json health;  // docker's State.Health while a health check runs or ran; else null
 
   bool running() const {
     return status == "running" || status == "paused" || status == "restarting";

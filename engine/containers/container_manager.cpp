@@ -220,6 +220,9 @@ void ContainerManager::prepare_rootfs(Entry& e) {
 
 void ContainerManager::release_resources(Entry& e) {
   const std::string& id = e.c.id;
+  // The last health result stays visible in inspect, as with docker.
+  e.health_checker.reset();
+  ++e.health_generation;
   try {
     unmount(rootfs_dir(id));
   } catch (const std::exception& ex) {
@@ -274,6 +277,59 @@ void ContainerManager::clear_previous_runtime_state(Entry& e) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   e.shim_deletes_runtime_state = false;
+}
+
+ProbeResult ContainerManager::run_health_probe(const Container& c,
+                                               const std::vector<std::string>& command,
+                                               std::chrono::nanoseconds timeout) const {
+  OciSpecInput in;
+  in.config = c.config;
+  in.host_config = c.host_config;
+  in.rootfs = rootfs_dir(c.id);
+  in.passwd_path = in.rootfs + "/etc/passwd";
+  in.group_path = in.rootfs + "/etc/group";
+  const std::string process_file = bundle_dir(c.id) + "/healthcheck.json";
+  write_file_replace(process_file, make_exec_process({{"Cmd", command}}, in).dump(), 0600);
+  try {
+    const auto result = runtime_.exec_capture(
+        c.id, process_file, std::chrono::ceil<std::chrono::milliseconds>(timeout));
+    return {result.status.shell_code(), result.stdout_data + result.stderr_data};
+  } catch (const Timeout&) {
+    return {-1, "Health check exceeded timeout (" + milliseconds_text(timeout) + " ms)"};
+  }
+}
+
+void ContainerManager::start_health_check(Entry& e) {
+  e.health_checker.reset();
+  const uint64_t generation = ++e.health_generation;
+  const auto config = HealthConfig::from_config(e.c.config);
+  if (!config) {
+    e.health.reset();
+    e.c.state.health = nullptr;
+    return;
+  }
+  e.health.emplace();
+  e.c.state.health = e.health->to_json();
+  const Container snapshot = e.c;
+  const int retries = config->retries;
+  std::weak_ptr<Entry> weak = e.shared_from_this();
+  e.health_checker = std::make_unique<HealthChecker>(
+      *config,
+      [this, snapshot](const std::vector<std::string>& command, std::chrono::nanoseconds timeout) {
+        return run_health_probe(snapshot, command, timeout);
+      },
+      [this, weak, generation, retries](const ProbeResult& result, const std::string& start,
+                                        const std::string& end, bool in_start_period) {
+        const auto entry = weak.lock();
+        if (!entry) return;
+        std::lock_guard lock(entry->mutex);
+        if (entry->health_generation != generation || !entry->health) return;
+        const bool changed = entry->health->record(result, start, end, retries, in_start_period);
+        entry->c.state.health = entry->health->to_json();
+        if (!changed) return;
+        save(entry->c);
+        publish(entry->c, "health_status: " + entry->health->status());
+      });
 }
 
 void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock) {
@@ -386,6 +442,7 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
   c.state.started_at = now_rfc3339();
   c.state.finished_at = "0001-01-01T00:00:00Z";
   c.has_been_started = true;
+  start_health_check(e);
   save(c);
   publish(c, "start");
   e.changed.notify_all();

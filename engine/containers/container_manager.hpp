@@ -19,6 +19,7 @@
 #include "common/error.hpp"
 #include "common/stream.hpp"
 #include "engine/containers/container.hpp"
+#include "engine/containers/health.hpp"
 #include "engine/containers/json_log.hpp"
 #include "engine/containers/runtime.hpp"
 #include "engine/containers/shim_client.hpp"
@@ -119,7 +120,7 @@ class ContainerManager {
 
  private:
   struct PendingAttach;
-  struct Entry {
+  struct Entry : std::enable_shared_from_this<Entry> {
     std::mutex mutex;
     std::condition_variable changed;
     Container c;
@@ -131,6 +132,11 @@ class ContainerManager {
     // The shim reported the last exit: it deletes the container from the runtime itself, after
     // telling us, so neither our remove nor our answer to `wait` waits for that.
     bool shim_deletes_runtime_state = false;
+    // The running health check, if the container has one; results of a replaced or stopped one
+    // carry an older generation and are dropped.
+    std::unique_ptr<HealthChecker> health_checker;
+    std::optional<HealthState> health;
+    uint64_t health_generation = 0;
     std::thread monitor;
   };
   using EntryPtr = std::shared_ptr<Entry>;
@@ -140,6 +146,9 @@ class ContainerManager {
   void start_locked(Entry& e, std::unique_lock<std::mutex>& lock);
   void prepare_rootfs(Entry& e);
   void clear_previous_runtime_state(Entry& e);
+  void start_health_check(Entry& e);
+  ProbeResult run_health_probe(const Container& c, const std::vector<std::string>& command,
+                               std::chrono::nanoseconds timeout) const;
   void release_resources(Entry& e);
   enum class Persist { yes, no };
   void on_exit(const EntryPtr& e, const ShimExit& exit, Persist persist = Persist::yes);

@@ -116,45 +116,48 @@ json inspect_json(const Container& c, const ContainerManager& m) {
       settings[key] = ep.value(key, json());
   }
   const bool running = s.status == "running" || s.status == "paused";
-  return {{"Id", c.id},
-          {"Created", c.created},
-          {"Path", c.path},
-          {"Args", c.args},
-          {"State",
-           {{"Status", s.status},
-            {"Running", running || s.status == "restarting"},
-            {"Paused", s.status == "paused"},
-            {"Restarting", s.status == "restarting"},
-            {"OOMKilled", s.oom_killed},
-            {"Dead", s.status == "dead"},
-            {"Pid", s.pid},
-            {"ExitCode", s.exit_code},
-            {"Error", s.error},
-            {"StartedAt", s.started_at},
-            {"FinishedAt", s.finished_at}}},
-          {"Image", c.image_id},
-          {"ResolvConfPath", dir + "/resolv.conf"},
-          {"HostnamePath", dir + "/hostname"},
-          {"HostsPath", dir + "/hosts"},
-          {"LogPath", m.log_path(c.id)},
-          {"Name", c.name},
-          {"RestartCount", c.restart_count},
-          {"Driver", "overlay2"},
-          {"Platform", "linux"},
-          {"MountLabel", ""},
-          {"ProcessLabel", ""},
-          {"AppArmorProfile", ""},
-          {"ExecIDs", nullptr},
-          {"HostConfig", c.host_config},
-          {"GraphDriver",
-           {{"Name", "overlay2"},
-            {"Data",
-             {{"MergedDir", m.rootfs_dir(c.id)},
-              {"UpperDir", dir + "/rw/upper"},
-              {"WorkDir", dir + "/rw/work"}}}}},
-          {"Mounts", mounts_json(c)},
-          {"Config", config},
-          {"NetworkSettings", settings}};
+  json inspect = {{"Id", c.id},
+                  {"Created", c.created},
+                  {"Path", c.path},
+                  {"Args", c.args},
+                  {"State",
+                   {{"Status", s.status},
+                    {"Running", running || s.status == "restarting"},
+                    {"Paused", s.status == "paused"},
+                    {"Restarting", s.status == "restarting"},
+                    {"OOMKilled", s.oom_killed},
+                    {"Dead", s.status == "dead"},
+                    {"Pid", s.pid},
+                    {"ExitCode", s.exit_code},
+                    {"Error", s.error},
+                    {"StartedAt", s.started_at},
+                    {"FinishedAt", s.finished_at}}},
+                  {"Image", c.image_id},
+                  {"ResolvConfPath", dir + "/resolv.conf"},
+                  {"HostnamePath", dir + "/hostname"},
+                  {"HostsPath", dir + "/hosts"},
+                  {"LogPath", m.log_path(c.id)},
+                  {"Name", c.name},
+                  {"RestartCount", c.restart_count},
+                  {"Driver", "overlay2"},
+                  {"Platform", "linux"},
+                  {"MountLabel", ""},
+                  {"ProcessLabel", ""},
+                  {"AppArmorProfile", ""},
+                  {"ExecIDs", nullptr},
+                  {"HostConfig", c.host_config},
+                  {"GraphDriver",
+                   {{"Name", "overlay2"},
+                    {"Data",
+                     {{"MergedDir", m.rootfs_dir(c.id)},
+                      {"UpperDir", dir + "/rw/upper"},
+                      {"WorkDir", dir + "/rw/work"}}}}},
+                  {"Mounts", mounts_json(c)},
+                  {"Config", config},
+                  {"NetworkSettings", settings}};
+  // Absent, not null, without a health check: docker's omitempty, which templates rely on.
+  if (!s.health.is_null()) inspect["State"]["Health"] = s.health;
+  return inspect;
 }
 
 json ContainerManager::inspect(const std::string& ref) const {
@@ -203,8 +206,8 @@ json summary_json(const Container& c, bool with_size, const ContainerManager& m)
 
 ContainerFilter ContainerFilter::parse(const std::string& filters_json) {
   ContainerFilter f;
-  static const std::vector<std::string> known = {"status", "name",    "label",  "id",   "ancestor",
-                                                 "exited", "network", "before", "since"};
+  static const std::vector<std::string> known = {"status", "name",    "label",  "id",    "ancestor",
+                                                 "exited", "network", "before", "since", "health"};
   f.terms_ = parse_docker_filters(filters_json);
   for (const auto& [key, values] : f.terms_)
     if (std::find(known.begin(), known.end(), key) == known.end())
@@ -276,6 +279,11 @@ bool ContainerFilter::matches(
       }))
     return false;
   if (!any("network", [&](const std::string& s) { return network_name(c) == s; })) return false;
+  if (!any("health", [&](const std::string& s) {
+        const std::string h = c.state.health.is_object() ? c.state.health.value("Status", "") : "";
+        return s == (h.empty() ? "none" : h);
+      }))
+    return false;
   if (before_ || since_) {
     const auto created = parse_rfc3339(c.created);
     if (before_ && created >= *before_) return false;

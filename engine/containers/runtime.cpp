@@ -206,6 +206,13 @@ void Runtime::remove(const std::string& id, bool force) const {
   run_checked(*this, "delete", id, args);
 }
 
+CaptureResult Runtime::exec_capture(const std::string& id, const std::string& process_file,
+                                    std::chrono::milliseconds timeout) const {
+  SpawnOptions options;
+  options.argv = {info_.path, "--root", state_root_, "exec", "--process", process_file, id};
+  return run_capture(std::move(options), {}, timeout);
+}
+
 bool Runtime::has_state(const std::string& id) const {
   std::error_code ec;
   return std::filesystem::exists(state_root_ + "/" + id, ec);

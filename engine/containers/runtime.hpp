@@ -1,9 +1,12 @@
 #pragma once
 // The OCI runtime berthd drives (crun by default, runc where crun cannot run: crun 1.8 refuses
 // hybrid cgroup v1/v2 hosts). Detection is by probing, not hard-coded; both appear in /info.
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "common/subprocess.hpp"
 
 namespace berth::engine {
 
@@ -46,6 +49,10 @@ class Runtime {
   // Whether the runtime still keeps state for the container (runc and crun: a directory named after
   // it under the state root). Cheap: no process is spawned.
   bool has_state(const std::string& id) const;
+  // Runs the process described by `process_file` (an OCI process JSON) in the container and waits
+  // for it, capturing its output; throws Timeout after `timeout` (the runtime is killed).
+  CaptureResult exec_capture(const std::string& id, const std::string& process_file,
+                             std::chrono::milliseconds timeout) const;
   // PIDs in the container (`runc ps --format json`).
   std::vector<int> pids(const std::string& id) const;
   // Runtime state JSON ({"status": "running"|"paused"|"stopped"|"created", "pid": ...}), or nullopt

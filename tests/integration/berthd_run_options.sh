@@ -140,6 +140,29 @@ expect_contains "--mount bind of a missing source is refused (not created, unlik
 capture d run --rm --mount type=tmpfs,target=/scratch,tmpfs-size=1048576 busybox df -k /scratch
 expect_match "--mount type=tmpfs: a 1 MiB tmpfs" "$(tail -1 <<<"$OUT")" '^tmpfs +1024 '
 
+# ---- health checks ----
+d run -d --name hc-good --health-cmd 'true' --health-interval 1s busybox sleep 300 >/dev/null
+d run -d --name hc-bad --health-cmd 'echo failing; exit 1' --health-interval 1s --health-retries 2 \
+  busybox sleep 300 >/dev/null
+capture d inspect --format '{{.State.Health.Status}}' hc-good
+expect_eq "health: starting before the first probe" "$OUT" "starting"
+hc_status() { [ "$(d inspect --format '{{.State.Health.Status}}' "$1")" = "$2" ]; }
+wait_until 15 hc_status hc-good healthy || true
+wait_until 15 hc_status hc-bad unhealthy || true
+capture d ps --format '{{.Names}} {{.Status}}' --filter name=hc-
+expect_match "ps shows (healthy)" "$OUT" 'hc-good Up .* \(healthy\)'
+expect_match "ps shows (unhealthy) after the retries" "$OUT" 'hc-bad Up .* \(unhealthy\)'
+capture d inspect --format '{{(index .State.Health.Log 0).Output}}' hc-bad
+expect_eq "health log holds the probe's output" "$OUT" "failing"
+capture d ps --filter health=unhealthy --format '{{.Names}}'
+expect_eq "ps --filter health=unhealthy" "$OUT" "hc-bad"
+capture d events --since 60s --until 0s --filter event=health_status --format '{{.Action}} {{.Actor.Attributes.name}}'
+expect_contains "health_status events" "$OUT" "health_status: healthy hc-good"
+capture d run --rm busybox true
+capture d inspect --format '{{json .State.Health}}' hc-good
+expect_match "inspect: State.Health JSON" "$OUT" '"Status":"healthy","FailingStreak":0'
+d rm -f hc-good hc-bad >/dev/null
+
 # ---- volumes: none yet, said clearly ----
 capture d volume ls -q
 expect_eq "volume ls: none" "$OUT$RC" "0"
