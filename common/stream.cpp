@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "common/error.hpp"
+#include "common/sigpipe_blocker.hpp"
 
 namespace berth {
 
@@ -126,6 +127,7 @@ class TlsStream final : public Stream {
     }
     set_deadline(Clock::now() + handshake_timeout);
     try {
+      SigpipeBlocker no_sigpipe;
       retry("TLS handshake", [this] { return SSL_do_handshake(ssl_.get()); });
     } catch (...) {
       // Let the alert OpenSSL queued (e.g. "certificate required") reach the peer before the close:
@@ -144,6 +146,7 @@ class TlsStream final : public Stream {
 
   ~TlsStream() override {
     std::lock_guard lock(mutex_);
+    SigpipeBlocker no_sigpipe;
     if (!broken_ && !(SSL_get_shutdown(ssl_.get()) & SSL_SENT_SHUTDOWN)) SSL_shutdown(ssl_.get());
   }
 
@@ -158,6 +161,7 @@ class TlsStream final : public Stream {
   }
 
   void write_all(const void* data, size_t size) override {
+    SigpipeBlocker no_sigpipe;  // OpenSSL writes with write(2): a reset peer must not kill us
     const char* p = static_cast<const char*>(data);
     while (size > 0) {
       const int chunk = static_cast<int>(std::min<size_t>(size, 1 << 20));
@@ -169,6 +173,7 @@ class TlsStream final : public Stream {
 
   void shutdown_write() override {
     // The first SSL_shutdown sends close_notify and returns 0; reading may continue afterwards.
+    SigpipeBlocker no_sigpipe;
     retry("send TLS close_notify", [this] {
       const int r = SSL_shutdown(ssl_.get());
       return r >= 0 ? 1 : r;

@@ -6,43 +6,13 @@
 #include <cerrno>
 
 #include "common/error.hpp"
+#include "common/sigpipe_blocker.hpp"
 #include "common/subprocess.hpp"
 
 namespace berth {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Writing to a pipe whose reader exited raises SIGPIPE, which would kill a process that has not
-// ignored it. Block it in this thread while feeding stdin and swallow any we caused, so EPIPE comes
-// back as an ordinary error instead.
-class SigpipeBlocker {
- public:
-  SigpipeBlocker() {
-    ::sigemptyset(&set_);
-    ::sigaddset(&set_, SIGPIPE);
-    sigset_t pending, old;
-    ::sigpending(&pending);
-    was_pending_ = ::sigismember(&pending, SIGPIPE) == 1;
-    ::pthread_sigmask(SIG_BLOCK, &set_, &old);
-    was_blocked_ = ::sigismember(&old, SIGPIPE) == 1;
-  }
-  ~SigpipeBlocker() {
-    if (!was_pending_) {
-      timespec zero{};
-      while (::sigtimedwait(&set_, nullptr, &zero) > 0) {
-      }
-    }
-    if (!was_blocked_) ::pthread_sigmask(SIG_UNBLOCK, &set_, nullptr);
-  }
-  SigpipeBlocker(const SigpipeBlocker&) = delete;
-  SigpipeBlocker& operator=(const SigpipeBlocker&) = delete;
-
- private:
-  sigset_t set_;
-  bool was_pending_ = false;
-  bool was_blocked_ = false;
-};
 
 std::string describe_command(const std::vector<std::string>& argv) {
   std::string text;

@@ -1,10 +1,15 @@
 // Mutual TLS between berth's HTTP server and client with certificates from common/certificates.
+#include <sys/socket.h>
+
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <future>
 #include <nlohmann/json.hpp>
 
 #include "common/certificates.hpp"
 #include "common/error.hpp"
+#include "common/stream.hpp"
+#include "common/tls_context.hpp"
 #include "http_test_support.hpp"
 
 using namespace berth;
@@ -134,4 +139,36 @@ TEST_CASE("a TLS client that never finishes its handshake is dropped", "[http][t
   const auto start = Clock::now();
   CHECK(raw.read_until_close(5s).empty());
   CHECK(Clock::now() - start < 4s);
+}
+
+TEST_CASE("writing to a TLS peer that went away is an error and never a SIGPIPE", "[http][tls]") {
+  // The default disposition kills the process on SIGPIPE: exactly what a library must not cause.
+  struct RestoreSigpipe {
+    void (*old)(int) = std::signal(SIGPIPE, SIG_DFL);
+    ~RestoreSigpipe() { std::signal(SIGPIPE, old); }
+  } restore;
+  int fds[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+  UniqueFd client_fd(fds[0]), server_fd(fds[1]);
+  tls::ServerTlsConfig server_config{pki().server.cert_pem, pki().server.key_pem,
+                                     pki().ca.cert_pem, true};
+  tls::ClientTlsConfig client_config;
+  client_config.ca_pem = pki().ca.cert_pem;
+  client_config.cert_pem = pki().client.cert_pem;
+  client_config.key_pem = pki().client.key_pem;
+  auto server_ctx = tls::make_server_context(server_config);
+  auto client_ctx = tls::make_client_context(client_config);
+  auto server = std::async(std::launch::async, [&] {
+    return make_tls_stream(std::move(server_fd), server_ctx.get(), TlsRole::server, "", 3s, -1);
+  });
+  auto client =
+      make_tls_stream(std::move(client_fd), client_ctx.get(), TlsRole::client, "localhost", 3s, -1);
+  auto server_stream = server.get();
+  server_stream.reset();  // the peer goes away: its socket is closed
+  const std::string chunk(64 * 1024, 'x');
+  CHECK_THROWS_AS(
+      [&] {
+        for (int i = 0; i < 64; ++i) client->write_all(chunk.data(), chunk.size());
+      }(),
+      Error);
 }
