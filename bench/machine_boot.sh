@@ -6,17 +6,17 @@
 # Each run creates a machine through the libvirt driver (tests/driver_e2e, the driver's own code) with
 # user-mode networking, so SSH and the engine port are forwarded to 127.0.0.1 only, then removes it.
 #
-# Breakdown of one run (wall clock from the start of create):
+# Breakdown of one run (wall clock from the start of create; guest uptimes from the console log):
 #   define   create() returns: pool, boot files and seed uploaded as volumes, data disk, domain defined
 #            and started
-#   init     guest uptime when stage 2 hands over to init (console log): kernel + stage-1 boot
+#   user     guest uptime when the kernel runs /init (kernel + initramfs unpacking)
+#   stage2   guest uptime when stage 1 hands over to init (data disk ready, seed applied)
 #   agent    the guest agent answers guest-ping through libvirt
-#   engine   berth-status says berthd answers /_ping on its unix socket (its default config)
+#   tls      berthd answers GET /_ping over mutual TLS on the forwarded engine port. Its certificates
+#            and daemon.json ride in the seed (MachineSpec::engine_files), as the machine manager
+#            passes them, so berthd listens with TLS from its first start. Certificates are made
+#            once, before the runs (the manager makes them before create too).
 #   ssh      SSH with the key from the seed runs a command (forwarded 127.0.0.1 port)
-#   tls      berthd answers GET /_ping over mutual TLS on the forwarded engine port, after what the
-#            machine manager will do over SSH: copy certificates and daemon.json, restart the engine
-#            (berth-restart-engine). Certificates are made once, before the runs (the manager makes
-#            them before create too).
 # Then, once per run: guest memory in use (MemTotal - MemAvailable, berth-status) after 5 s idle.
 #
 # Usage (root): bench/machine_boot.sh [RUNS]   (default 5). BERTH_BENCH_VIRT_TYPE=qemu|kvm|auto
@@ -82,7 +82,9 @@ openssl req -x509 -new -key "$certs/ca-key.pem" -out "$certs/ca.pem" -days 2 -su
   -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null
 sign server berth-bench $'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth'
 sign client client $'extendedKeyUsage=clientAuth'
-cp "$certs/ca.pem" "$certs/server.pem" "$certs/server-key.pem" "$certs/guest/"
+# What goes to the machine's /etc/berth, by the same relative paths.
+mkdir -p "$certs/guest/certs"
+cp "$certs/ca.pem" "$certs/server.pem" "$certs/server-key.pem" "$certs/guest/certs/"
 cat > "$certs/guest/daemon.json" << 'EOF'
 {"hosts": ["unix:///run/berth/berth.sock", "tcp://0.0.0.0:2376"], "tlsverify": true,
  "tlscacert": "/etc/berth/certs/ca.pem", "tlscert": "/etc/berth/certs/server.pem",
@@ -94,9 +96,10 @@ libvirtd_ensure_host || { echo "libvirtd on qemu:///system is not available"; ex
 kernel_bytes=$(stat -c %s "$image/vmlinuz")
 initrd_bytes=$(stat -c %s "$image/initramfs.img")
 echo "== berth machine boot, $runs runs, domain type $virt_type, 1 vCPU, 512 MiB, user-mode networking"
+echo "   (load average at start: $(cut -d' ' -f1-3 /proc/loadavg))"
 row() { printf '%-6s %7s %7s %7s %7s %7s %7s %8s\n' "$@"; }
-row run define init agent engine ssh tls mem-MiB
-declare -a c_define c_init c_agent c_engine c_ssh c_tls c_mem
+row run define user stage2 agent tls ssh mem-MiB
+declare -a c_define c_user c_stage2 c_agent c_ssh c_tls c_mem
 for ((i = 1; i <= runs; i++)); do
   name=bench-$i-$(od -An -N2 -tx1 /dev/urandom | tr -d ' ')
   state=$work/$name.json
@@ -104,53 +107,45 @@ for ((i = 1; i <= runs; i++)); do
   t0=$(now)
   timeout 120 "$drv" "$state" create "$name" --image-dir "$image" --machine-dir "$mdir" --key "$work/key.pub" \
     --network user --virt-type "$virt_type" --memory 512 --disk-gb 2 --pool "$pool" \
-    --pool-path "$work/pool" > /dev/null
+    --pool-path "$work/pool" --engine-files "$certs/guest" > /dev/null
   t_define=$(since "$t0")
   timeout 200 "$drv" "$state" wait 180 > /dev/null
   t_agent=$(since "$t0")
-  engine_ready() { timeout 30 "$drv" "$state" agent '{"execute":"berth-status"}' | grep -q '"engine_ready":true'; }
-  until_ok 120 engine_ready
-  t_engine=$(since "$t0")
-
-  # Provisioning, as the machine manager does it over SSH: certificates and configuration, then
-  # the engine restarted on them by the agent.
   port=$("$drv" "$state" ssh-port)
   url=$("$drv" "$state" url)
+  tls_ping() {
+    [ "$(curl -sS --max-time 2 --cacert "$certs/ca.pem" --cert "$certs/client.pem" \
+      --key "$certs/client-key.pem" "https://${url#tcp://}/_ping")" = OK ]
+  }
+  until_ok 120 tls_ping
+  t_tls=$(since "$t0")
   sshm() {
     timeout 30 ssh -i "$work/key" -p "$port" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
       -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=3 root@127.0.0.1 "$@"
   }
   until_ok 60 sshm true
   t_ssh=$(since "$t0")
-  tar -C "$certs/guest" -cf - . |
-    sshm 'mkdir -p /etc/berth/certs && tar -C /etc/berth/certs -xf - &&
-          mv /etc/berth/certs/daemon.json /etc/berth/daemon.json && chmod 0600 /etc/berth/certs/*key*'
-  timeout 60 "$drv" "$state" agent '{"execute":"berth-restart-engine"}' > /dev/null
-  tls_ping() {
-    [ "$(curl -sS --max-time 2 --cacert "$certs/ca.pem" --cert "$certs/client.pem" \
-      --key "$certs/client-key.pem" "https://${url#tcp://}/_ping")" = OK ]
-  }
-  until_ok 60 tls_ping
-  t_tls=$(since "$t0")
 
   sleep 5
   used_kib=$(timeout 30 "$drv" "$state" agent '{"execute":"berth-status"}' | sed -n 's/.*"used_kib":\([0-9]*\).*/\1/p')
   mem=$((used_kib / 1024))
-  t_init=$(sed -n 's/.*berth-init: \[\([0-9.]*\)\] starting init.*/\1/p' "$mdir/console.log" | head -n 1)
-  row "$i" "$t_define" "${t_init:-?}" "$t_agent" "$t_engine" "$t_ssh" "$t_tls" "$mem"
-  c_define+=("$t_define") c_init+=("${t_init:-0}") c_agent+=("$t_agent") c_engine+=("$t_engine")
+  uptime_at() { sed -n "s/.*berth-init: \\[\\([0-9.]*\\)\\] $1.*/\\1/p" "$mdir/console.log" | head -n 1; }
+  t_user=$(uptime_at 'userspace started')
+  t_stage2=$(uptime_at 'starting init')
+  row "$i" "$t_define" "${t_user:-?}" "${t_stage2:-?}" "$t_agent" "$t_tls" "$t_ssh" "$mem"
+  c_define+=("$t_define") c_user+=("${t_user:-0}") c_stage2+=("${t_stage2:-0}") c_agent+=("$t_agent")
   c_ssh+=("$t_ssh") c_tls+=("$t_tls") c_mem+=("$mem")
   timeout 120 "$drv" "$state" remove > /dev/null
   state=
 done
 med() { printf '%s\n' "$@" | median; }
-row median "$(med "${c_define[@]}")" "$(med "${c_init[@]}")" "$(med "${c_agent[@]}")" \
-  "$(med "${c_engine[@]}")" "$(med "${c_ssh[@]}")" "$(med "${c_tls[@]}")" "$(med "${c_mem[@]}")"
+row median "$(med "${c_define[@]}")" "$(med "${c_user[@]}")" "$(med "${c_stage2[@]}")" \
+  "$(med "${c_agent[@]}")" "$(med "${c_tls[@]}")" "$(med "${c_ssh[@]}")" "$(med "${c_mem[@]}")"
 echo
 echo "create -> agent ready:            $(med "${c_agent[@]}") s (median)"
-echo "create -> berthd /_ping (unix):   $(med "${c_engine[@]}") s (median)"
 echo "create -> berthd /_ping over TLS: $(med "${c_tls[@]}") s (median; target <= 10 s without KVM)"
 awk -v k="$kernel_bytes" -v i="$initrd_bytes" 'BEGIN {
   printf "kernel + initramfs:               %.1f MB (%.1f MiB: vmlinuz %d + initramfs %d bytes; target <= 60 MB)\n",
     (k + i) / 1e6, (k + i) / 1048576, k, i }'
 echo "idle guest memory in use:         $(med "${c_mem[@]}") MiB (median; MemTotal - MemAvailable; target <= 64 MB)"
+echo "load average at end:              $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -6,6 +6,7 @@
 // only.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,13 @@ struct MachineSpec {
   std::string image_dir;       // the VM image: vmlinuz, initramfs, release (build/images/vm)
   std::string machine_dir;     // the machine's own folder; the manager creates and removes it
   std::string ssh_public_key;  // one OpenSSH public key line, injected as root's authorized key
+  // Optional engine configuration for the machine's /etc/berth, by path relative to it:
+  // "daemon.json", "ca.pem", "server.pem", "server-key.pem". The driver hands them to the first
+  // boot (the libvirt driver: cloud-init write_files in the seed), which writes them before the
+  // engine first starts, so berthd listens with TLS from the start and provisioning needs no
+  // restart. Applied once per machine; later changes go over SSH. Not kept in spec_to_json(): the
+  // server key stays out of the machine's config.json, and nothing after create() needs them.
+  std::map<std::string, std::string> engine_files;
 };
 
 Json spec_to_json(const MachineSpec& spec);
@@ -46,6 +54,10 @@ MachineSpec spec_from_json(const Json& json);
 // '-', not starting or ending with '-'. Upper case is rejected rather than folded so that the
 // machine name, the libvirt domain name and the guest hostname are always the same string.
 void validate_machine_name(std::string_view name);
+
+// Throws InvalidArgument unless `path` can name a file under /etc/berth: relative, '/'-separated
+// parts of letters, digits, '.', '_' and '-', none of them "." or "..".
+void validate_engine_file_path(std::string_view path);
 
 // Engine port inside every machine (Docker's TLS port).
 inline constexpr int kEnginePort = 2376;

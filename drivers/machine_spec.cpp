@@ -46,6 +46,31 @@ void validate_machine_name(std::string_view name) {
   }
 }
 
+void validate_engine_file_path(std::string_view path) {
+  auto fail = [&](const std::string& why) {
+    throw InvalidArgument("invalid engine file \"" + std::string(path) + "\": " + why +
+                          " — name a file under /etc/berth with a relative path such as "
+                          "\"daemon.json\" or \"certs/ca.pem\"");
+  };
+  if (path.empty()) fail("the path is empty");
+  if (path.size() > 255) fail("the path is longer than 255 characters");
+  if (path.front() == '/') fail("the path is absolute");
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    auto part = path.substr(start, end - start);
+    if (part.empty()) fail("the path has an empty part");
+    if (part == "." || part == "..") fail("the path has a \".\" or \"..\" part");
+    for (char c : part) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '-';
+      if (!ok) fail(std::string("it contains '") + c + "'");
+    }
+    start = end + 1;
+  }
+}
+
 Json spec_to_json(const MachineSpec& spec) {
   return Json{{"name", spec.name},
               {"cpus", spec.cpus},

@@ -101,6 +101,7 @@ void LibvirtDriver::check_spec() const {
   image_file(kImageKernelNames, "kernel");
   image_file(kImageInitrdNames, "initramfs");
   normalize_ssh_public_key(spec_.ssh_public_key);
+  for (const auto& [path, contents] : spec_.engine_files) validate_engine_file_path(path);
 }
 
 void LibvirtDriver::check_disk_space() {
@@ -249,7 +250,8 @@ void LibvirtDriver::create() {
   initrd.shrink_to_fit();
 
   std::string instance_id = "berth-" + spec_.name + "-" + std::to_string(std::time(nullptr));
-  std::string iso = build_seed_iso(nocloud_seed(spec_.name, spec_.ssh_public_key, instance_id));
+  std::string iso = build_seed_iso(
+      nocloud_seed(spec_.name, spec_.ssh_public_key, instance_id, spec_.engine_files));
   put_volume(seed_volume(), iso.size(), "raw", iso);
   put_volume(data_volume(), static_cast<std::uint64_t>(spec_.disk_gb) * kGiB, "qcow2",
              std::nullopt);

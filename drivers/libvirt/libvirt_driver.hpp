@@ -21,8 +21,11 @@ namespace berth::drivers::libvirt {
 // File names the VM image build writes (images/vm). The first that exists is used.
 inline const std::vector<std::string> kImageKernelNames = {"vmlinuz"};
 inline const std::vector<std::string> kImageInitrdNames = {"initramfs.img", "initramfs"};
-// The serial console is what the boot log and `virsh console` show.
-inline constexpr std::string_view kKernelCmdline = "console=ttyS0 quiet";
+// The serial console is what the boot log and `virsh console` show. cryptomgr.notests: the kernel
+// self-tests every crypto algorithm when it is first registered or used (the first module load
+// checks a signature), which costs about a second of boot under software emulation; module
+// signatures are still verified.
+inline constexpr std::string_view kKernelCmdline = "console=ttyS0 quiet cryptomgr.notests";
 
 class LibvirtDriver : public Driver {
  public:

@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <cstdint>
 #include <memory>
 #include <sstream>
 
@@ -85,12 +86,50 @@ std::string normalize_ssh_public_key(const std::string& key) {
   return out;
 }
 
+std::string base64_encode(std::string_view data) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    std::uint32_t n = static_cast<unsigned char>(data[i]) << 16 |
+                      static_cast<unsigned char>(data[i + 1]) << 8 |
+                      static_cast<unsigned char>(data[i + 2]);
+    out += kAlphabet[n >> 18 & 63];
+    out += kAlphabet[n >> 12 & 63];
+    out += kAlphabet[n >> 6 & 63];
+    out += kAlphabet[n & 63];
+  }
+  if (i < data.size()) {
+    std::uint32_t n = static_cast<unsigned char>(data[i]) << 16;
+    if (i + 1 < data.size()) n |= static_cast<unsigned char>(data[i + 1]) << 8;
+    out += kAlphabet[n >> 18 & 63];
+    out += kAlphabet[n >> 12 & 63];
+    out += i + 1 < data.size() ? kAlphabet[n >> 6 & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
 SeedFiles nocloud_seed(const std::string& hostname, const std::string& ssh_public_key,
-                       const std::string& instance_id) {
+                       const std::string& instance_id,
+                       const std::map<std::string, std::string>& etc_berth_files) {
   SeedFiles files;
   files.meta_data = "instance-id: " + instance_id + "\nlocal-hostname: " + hostname + "\n";
   files.user_data = "#cloud-config\nhostname: " + hostname + "\nssh_authorized_keys:\n  - " +
                     normalize_ssh_public_key(ssh_public_key) + "\n";
+  if (!etc_berth_files.empty()) {
+    // One line per key and the content as one base64 scalar: valid YAML for cloud-init, and the
+    // only shape the image's first boot has to parse. Paths were checked by
+    // validate_engine_file_path, so they need no quoting.
+    files.user_data += "write_files:\n";
+    for (const auto& [path, contents] : etc_berth_files) {
+      files.user_data += "  - path: /etc/berth/" + path +
+                         "\n    permissions: '0600'\n    encoding: b64\n    content: " +
+                         base64_encode(contents) + "\n";
+    }
+  }
   return files;
 }
 

@@ -4,7 +4,7 @@
 //   driver_e2e STATE create NAME --image-dir D --machine-dir M --key FILE.pub [--network nat|user]
 //              [--uri U] [--pool P] [--pool-path P] [--net N] [--bridge B] [--subnet S]
 //              [--cpus N] [--memory MIB] [--disk-gb N] [--stop-timeout S] [--virt-type
-//              auto|kvm|qemu]
+//              auto|kvm|qemu] [--engine-files DIR]
 //   driver_e2e STATE start|stop|restart|kill|remove|state|ip|ssh-port|url|json
 //   driver_e2e STATE wait SECONDS            until the guest agent answers
 //   driver_e2e STATE agent JSON              raw guest agent command (virDomainQemuAgentCommand)
@@ -15,6 +15,7 @@
 // that remove can clean up). Errors print "error: <message>" and exit 1.
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <string>
@@ -68,6 +69,15 @@ int create(const std::string& state_file, const std::vector<std::string>& args) 
   spec.cpus = std::stoi(get("cpus", "1"));
   spec.memory_mib = std::stoll(get("memory", "512"));
   spec.disk_gb = std::stoll(get("disk-gb", "2"));
+  // Every file under DIR becomes the same path under the machine's /etc/berth (MachineSpec).
+  if (opt.count("engine-files")) {
+    std::filesystem::path dir = opt["engine-files"];
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+      if (!entry.is_regular_file()) continue;
+      spec.engine_files[entry.path().lexically_relative(dir).generic_string()] =
+          read_file(entry.path().string());
+    }
+  }
   LibvirtConfig config;
   config.uri = get("uri", config.uri);
   config.pool = get("pool", config.pool);

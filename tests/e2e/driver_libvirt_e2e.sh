@@ -63,9 +63,13 @@ states+=("$st")
 # A pool of this run's own, removed at exit, instead of the default "berth" pool.
 host_pool=berth-e2e-$suffix
 pool_opts=(--pool "$host_pool" --pool-path "$work/pool")
+# Engine configuration carried in the seed (MachineSpec::engine_files), as the machine manager passes
+# its daemon.json and certificates: written to /etc/berth before berthd first starts.
+mkdir -p "$work/etc-berth"
+printf '{"labels": ["berth.e2e=seeded"]}\n' > "$work/etc-berth/daemon.json"
 create=("$drv" "$st" create "$name" --image-dir "$image" --machine-dir "$work/machines/$name"
         --key "$work/key.pub" --network user --virt-type "$virt_type" --memory 512 --disk-gb 2
-        "${pool_opts[@]}")
+        "${pool_opts[@]}" --engine-files "$work/etc-berth")
 t0=$(now)
 expect_ok "create a user-mode machine" "${create[@]}"
 t_create=$(since "$t0")
@@ -89,7 +93,12 @@ expect_eq "the guest's hostname is the machine name (from the seed)" "$OUT" "$na
 engine_ready() { "$drv" "$st" agent '{"execute":"berth-status"}' | grep -q '"engine_ready":true'; }
 if wait_until 60 engine_ready; then pass "berthd inside answers /_ping (berth-status engine_ready)"
 else fail "berthd inside answers /_ping" "$("$drv" "$st" agent '{"execute":"berth-status"}' 2>&1)"; fi
+capture sshm 'stat -c %a /etc/berth/daemon.json; cat /etc/berth/daemon.json'
+expect_eq "the seed's daemon.json is in /etc/berth, mode 600" "$OUT" \
+  "$(printf '600\n%s' "$(cat "$work/etc-berth/daemon.json")")"
 expect_ok "write a file on the data disk" sshm 'echo kept-across-stop > /var/lib/berth/e2e-marker; sync'
+# Provisioning may rewrite the configuration later; a reboot must not put the seed's back.
+expect_ok "rewrite daemon.json over SSH" sshm 'echo "{}" > /etc/berth/daemon.json; sync'
 
 t1=$(now)
 capture "$drv" "$st" stop
@@ -108,6 +117,8 @@ if wait_until 120 sshm true; then pass "SSH after start"; else fail "SSH after s
 echo "TIMING start->ssh-ready=$(since "$t1")s"
 capture sshm cat /var/lib/berth/e2e-marker
 expect_eq "the file written before stop is still on the data disk" "$OUT" kept-across-stop
+capture sshm cat /etc/berth/daemon.json
+expect_eq "the seed's files are written once per machine, not at every boot" "$OUT" "{}"
 
 expect_ok "kill" "$drv" "$st" kill
 expect_eq "state Stopped after kill" "$("$drv" "$st" state)" Stopped
@@ -122,6 +133,9 @@ expect_fail_with "the VM image missing" "does not exist" \
   "$drv" "$work/bad.json" create bad1 --image-dir "$work/no-image" --machine-dir "$work/machines/bad" \
   --key "$work/key.pub"
 expect_fail_with "too little disk space" "not enough disk space" bad bad2 --disk-gb 100000000
+mkdir -p "$work/bad-etc" && echo x > "$work/bad-etc/a b"
+expect_fail_with "an engine file name that is not a plain path" "invalid engine file" \
+  bad bad3 --engine-files "$work/bad-etc"
 expect_fail_with "libvirtd not running says so" "libvirtd is not running" \
   bad bad3 --uri "qemu:///system?socket=$work/no-such-libvirt-sock"
 expect_fail_with "libvirtd not running says how to start it" "libvirtd -d" \

@@ -10,7 +10,7 @@ set -euo pipefail
 build=${BERTH_BUILD_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/build}
 image=$build/images/vm
 accel=${BERTH_VM_ACCEL:-tcg}
-for tool in qemu-system-x86_64 qemu-img genisoimage socat ssh ssh-keygen ss; do
+for tool in qemu-system-x86_64 qemu-img genisoimage socat ssh sftp ssh-keygen ss; do
   command -v "$tool" > /dev/null || { echo "FAIL: $tool not installed (run scripts/setup)"; exit 1; }
 done
 for f in vmlinuz initramfs.img release; do
@@ -73,7 +73,7 @@ boot() {  # boot LABEL: starts QEMU in the background
   boot_started=$(now)
   qemu-system-x86_64 -accel "$accel" -machine pc -m 512 -smp 1 -nodefaults -no-user-config \
     -display none -monitor none -serial "file:$dir/console.log" -pidfile "$dir/qemu.pid" \
-    -kernel "$image/vmlinuz" -initrd "$image/initramfs.img" -append "console=ttyS0 quiet" \
+    -kernel "$image/vmlinuz" -initrd "$image/initramfs.img" -append "console=ttyS0 quiet cryptomgr.notests" \
     -drive "file=$dir/data.qcow2,if=none,id=data,format=qcow2" \
     -device virtio-blk-pci,drive=data,serial=berth-data \
     -drive "file=$dir/seed.iso,if=none,id=seed,format=raw,readonly=on" \
@@ -232,6 +232,16 @@ unknown=$(agent_call '{"execute":"guest-no-such-command"}')
 echo "$unknown" | grep -q CommandNotFound || fail "unknown command: $unknown"
 uname=$(guest_ssh yes uname -a) || fail "ssh uname failed"
 echo "   ssh: $uname"
+# SFTP, as the provisioner uploads binaries: a file put and read back through dropbear's sftp-server.
+echo "sftp payload $$" > "$dir/sftp-up"
+sftp -q -b - -i "$dir/key" -P "$port" -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=5 \
+  -o UserKnownHostsFile="$dir/known_hosts" -o StrictHostKeyChecking=yes -o LogLevel=ERROR \
+  root@127.0.0.1 > "$dir/sftp.log" 2>&1 << EOF || fail "sftp failed: $(cat "$dir/sftp.log")"
+put $dir/sftp-up /root/sftp-up
+get /root/sftp-up $dir/sftp-down
+EOF
+cmp -s "$dir/sftp-up" "$dir/sftp-down" || fail "the file sent over sftp did not come back the same"
+echo "   sftp: put and get work"
 wait_engine
 # Idle: agent, berthd, dropbear, udhcpc, acpid running; no container yet.
 mem_free=$(guest_ssh yes free | awk '/^Mem:/ {print $3}')

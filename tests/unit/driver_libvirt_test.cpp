@@ -86,7 +86,7 @@ TEST_CASE("libvirt create defines a domain that boots the image with agent, disk
   CHECK(contains(xml, "<domain type='qemu'"));  // no KVM in this fixture
   CHECK(contains(xml, "<kernel>" + pool + "/m1-vmlinuz</kernel>"));
   CHECK(contains(xml, "<initrd>" + pool + "/m1-initrd</initrd>"));
-  CHECK(contains(xml, "<cmdline>console=ttyS0 quiet</cmdline>"));
+  CHECK(contains(xml, "<cmdline>console=ttyS0 quiet cryptomgr.notests</cmdline>"));
   CHECK(contains(xml, "<target type='virtio' name='org.qemu.guest_agent.0'/>"));
   CHECK(contains(xml, "<source pool='berth' volume='m1-data.qcow2'/>"));
   CHECK(contains(xml, "<source pool='berth' volume='m1-seed.iso'/>"));

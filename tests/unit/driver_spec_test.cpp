@@ -136,6 +136,39 @@ TEST_CASE("the NoCloud seed is an ISO labelled cidata with meta-data and user-da
         "  - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB0 me@host\n");
 }
 
+TEST_CASE("engine files ride in the seed as cloud-init write_files under /etc/berth") {
+  std::map<std::string, std::string> etc = {{"daemon.json", "{\"tlsverify\": true}\n"},
+                                            {"certs/server-key.pem", "KEY"}};
+  auto files = iso_files(build_seed_iso(
+      nocloud_seed("web", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB0", "berth-web-1", etc)));
+  CHECK(files["user-data"] ==
+        "#cloud-config\nhostname: web\nssh_authorized_keys:\n"
+        "  - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB0\n"
+        "write_files:\n"
+        "  - path: /etc/berth/certs/server-key.pem\n    permissions: '0600'\n"
+        "    encoding: b64\n    content: S0VZ\n"
+        "  - path: /etc/berth/daemon.json\n    permissions: '0600'\n"
+        "    encoding: b64\n    content: eyJ0bHN2ZXJpZnkiOiB0cnVlfQo=\n");
+  CHECK(base64_encode("") == "");
+  CHECK(base64_encode("a") == "YQ==");
+  CHECK(base64_encode("ab") == "YWI=");
+  CHECK(base64_encode("abc") == "YWJj");
+  CHECK(base64_encode(std::string("\xff\x00\xfe", 3)) == "/wD+");
+}
+
+TEST_CASE("engine file paths stay inside /etc/berth") {
+  CHECK_NOTHROW(validate_engine_file_path("daemon.json"));
+  CHECK_NOTHROW(validate_engine_file_path("certs/server-key.pem"));
+  CHECK_THROWS_AS(validate_engine_file_path(""), InvalidArgument);
+  CHECK_THROWS_AS(validate_engine_file_path("/etc/passwd"), InvalidArgument);
+  CHECK_THROWS_WITH(validate_engine_file_path("../root/.ssh/authorized_keys"),
+                    Catch::Contains("\"..\""));
+  CHECK_THROWS_AS(validate_engine_file_path("certs//ca.pem"), InvalidArgument);
+  CHECK_THROWS_AS(validate_engine_file_path("certs/"), InvalidArgument);
+  CHECK_THROWS_AS(validate_engine_file_path("a b"), InvalidArgument);
+  CHECK_THROWS_AS(validate_engine_file_path("x\ny"), InvalidArgument);
+}
+
 TEST_CASE("SSH public keys are checked and made safe for YAML") {
   CHECK(normalize_ssh_public_key("ssh-rsa AAAA+/= a b") == "ssh-rsa AAAA+/= a b");
   CHECK(normalize_ssh_public_key("ecdsa-sha2-nistp256 AAAA x: y") == "ecdsa-sha2-nistp256 AAAA");
