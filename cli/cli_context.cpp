@@ -1,0 +1,144 @@
+#include "cli/cli_context.hpp"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <iterator>
+
+#include "cli/engine_version_probe.hpp"
+#include "cli/machine_command_env.hpp"
+#include "cli/provisioner_factory.hpp"
+#include "common/error.hpp"
+#include "common/subprocess.hpp"
+#include "drivers/factory.hpp"
+#include "drivers/generic/generic_driver.hpp"
+#include "drivers/libvirt/libvirt_driver.hpp"
+#include "drivers/none/none_driver.hpp"
+
+namespace berth::cli {
+
+std::optional<std::string> CliContext::env(const std::string& key) const {
+  if (getenv) return getenv(key);
+  const char* value = std::getenv(key.c_str());
+  if (value == nullptr) return std::nullopt;
+  return std::string(value);
+}
+
+namespace {
+
+std::unique_ptr<drivers::Driver> make_real_driver(const CreateOptions& options,
+                                                  const drivers::MachineSpec& spec) {
+  if (options.driver == "libvirt") {
+    drivers::libvirt::LibvirtConfig config;
+    config.uri = options.libvirt_uri;
+    config.virt_type = options.libvirt_virt_type;
+    config.pool = options.libvirt_pool;
+    config.pool_path = options.libvirt_pool_path;
+    return std::make_unique<drivers::libvirt::LibvirtDriver>(spec, config, nullptr);
+  }
+  if (options.driver == "none") {
+    return std::make_unique<drivers::NoneDriver>(spec.name, options.none_url);
+  }
+  if (options.driver == "generic") {
+    drivers::GenericConfig config;
+    config.name = spec.name;
+    config.ip = options.generic_ip;
+    config.ssh_user = options.generic_ssh_user;
+    config.ssh_key = options.generic_ssh_key;
+    config.ssh_port = options.generic_ssh_port;
+    config.machine_dir = spec.machine_dir;
+    return std::make_unique<drivers::GenericDriver>(config);
+  }
+  throw InvalidArgument("unknown driver \"" + options.driver + "\"");
+}
+
+int run_inherited(const std::vector<std::string>& argv) {
+  SpawnOptions options;
+  options.argv = argv;
+  options.search_path = true;
+  auto process = spawn(options);
+  return process.wait().shell_code();
+}
+
+// build/bin for a build tree; the installed layout keeps the same relative places.
+std::string executable_dir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(".") : exe.parent_path().string();
+}
+
+}  // namespace
+
+CliContext default_context() {
+  CliContext context;
+  context.make_driver = make_real_driver;
+  context.load_driver = [](const std::string& name, const Json& state) {
+    return drivers::load_driver(name, state);
+  };
+  context.make_provisioner = make_default_provisioner;
+  context.run_process = run_inherited;
+  context.engine_version = query_engine_version;
+  // BERTH_BIN_DIR / BERTH_IMAGE_DIR point a berth built elsewhere at another build's engine and
+  // VM image (tests, development builds of the CLI alone).
+  const char* bin_dir = std::getenv("BERTH_BIN_DIR");
+  context.bin_dir = bin_dir != nullptr ? bin_dir : executable_dir();
+  const char* image_dir = std::getenv("BERTH_IMAGE_DIR");
+  context.image_dir = image_dir != nullptr ? image_dir : context.bin_dir + "/../images/vm";
+  return context;
+}
+
+int run_berth(const std::vector<std::string>& args, CliContext& context) {
+  CLI::App app{"berth: create machines and run containers on them"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("berth version ") +
+#ifdef BERTH_VERSION
+                                        BERTH_VERSION
+#else
+                                        "0.0.0"
+#endif
+  );
+  MachineCommandEnv env{context, std::nullopt};
+  app.add_option("-s,--storage-path", env.storage_flag,
+                 "Machine store (default: $BERTH_STORAGE_PATH or ~/.berth)");
+  auto* machine = app.add_subcommand("machine", "Create and manage machines");
+  machine->require_subcommand(1);
+  // Lets `--storage-path` follow any subcommand (`berth machine ls -s DIR`), as docker-machine's
+  // global flags do: unknown options fall through to the parent that defines them.
+  machine->fallthrough();
+  machine->add_option("-s,--storage-path", env.storage_flag,
+                      "Machine store (default: $BERTH_STORAGE_PATH or ~/.berth)");
+  add_create_command(*machine, env);
+  add_lifecycle_commands(*machine, env);
+  add_ls_command(*machine, env);
+  add_info_commands(*machine, env);
+  add_ssh_commands(*machine, env);
+  add_provision_commands(*machine, env);
+
+  auto dashes = std::find(args.begin(), args.end(), "--");
+  if (dashes != args.end()) {
+    if (std::find(args.begin(), dashes, "ssh") == dashes) {
+      *context.err << "error: \"--\" is only for `berth machine ssh NAME -- COMMAND`\n";
+      return 2;
+    }
+    env.passthrough.emplace(dashes + 1, args.end());
+  }
+  // CLI11 wants argv order reversed in a vector.
+  std::vector<std::string> reversed(std::make_reverse_iterator(dashes), args.rend());
+  try {
+    app.parse(reversed);
+    return 0;
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // a command already reported its failures
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e, *context.out, *context.err);
+    return code == 0 ? 0 : 2;
+  } catch (const std::exception& e) {
+    *context.err << "error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace berth::cli

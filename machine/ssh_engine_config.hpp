@@ -1,0 +1,31 @@
+#pragma once
+// What the provisioner writes on a machine, as pure functions of the request so unit tests check
+// the exact bytes: the engine's daemon.json, its environment file, and the OS name.
+#include <string>
+
+#include "machine/provisioner.hpp"
+
+namespace berth::machine {
+
+// Where things live on a provisioned machine. /etc/berth is on the data disk in berth VMs, and the
+// guest agent runs /etc/berth/bin/berthd (berth-shim next to it) in preference to the image's.
+inline constexpr const char* kRemoteConfigDir = "/etc/berth";
+inline constexpr const char* kRemoteCertDir = "/etc/berth/certs";
+inline constexpr const char* kRemoteBinDir = "/etc/berth/bin";
+inline constexpr const char* kRemoteDaemonJson = "/etc/berth/daemon.json";
+inline constexpr const char* kRemoteEngineEnv = "/etc/berth/engine.env";
+
+// daemon.json: the unix socket and tcp://0.0.0.0:2376 with TLS verification against the machine's
+// CA, then labels, insecure registries, mirrors and each --engine-opt key=value ("true"/"false"
+// become booleans; a key given twice, or one berthd takes as a list, becomes a list). Throws
+// InvalidArgument naming the malformed option.
+std::string render_daemon_json(const EngineOptions& engine);
+
+// KEY=value lines, one per --engine-env, for the engine's environment. Throws InvalidArgument for
+// an entry that is not KEY=value.
+std::string render_engine_env(const EngineOptions& engine);
+
+// PRETTY_NAME from /etc/os-release text (quotes removed), else NAME, else "".
+std::string os_pretty_name(const std::string& os_release);
+
+}  // namespace berth::machine

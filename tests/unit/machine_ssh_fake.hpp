@@ -1,0 +1,95 @@
+#pragma once
+// A hand-written SshSession for the provisioner's unit tests: one FakeSshHost stands for the
+// machine (its host key, files, and what its shell answers); every session made by the factory
+// talks to it and records what it was asked to do.
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "machine/ssh_session.hpp"
+
+namespace berth::machine::testing {
+
+struct FakeSshHost {
+  std::string host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyOne";
+  int refuse_connects = 0;  // the next N connects fail as a booting machine's would
+  std::string uname = "Linux";
+  std::string os_release = "NAME=\"berth\"\nPRETTY_NAME=\"berth VM 0.1.0\"\nID=berth\n";
+  // What the machine's berthd, berth-shim and berth-agent hash to; missing: not installed.
+  std::map<std::string, std::string> binary_hashes;
+  // Checked first for every command; return a result to answer it.
+  std::function<std::optional<SshExecResult>(const std::string&)> on_command;
+
+  int connects = 0;
+  std::vector<std::string> commands;
+  std::map<std::string, std::string> files;  // uploads, by remote path
+  std::map<std::string, int> modes;
+  std::vector<std::string> upload_order;
+};
+
+class FakeSshSession : public SshSession {
+ public:
+  explicit FakeSshSession(std::shared_ptr<FakeSshHost> host) : host_(std::move(host)) {}
+
+  std::string connect(const SshTarget& target, SshDeadline) override {
+    ++host_->connects;
+    if (host_->refuse_connects > 0) {
+      --host_->refuse_connects;
+      throw SshError("cannot connect to " + target.host + ": Connection refused");
+    }
+    check_host_key(target, host_->host_key);
+    connected_ = true;
+    return host_->host_key;
+  }
+
+  SshExecResult run(const std::string& command, std::string_view, SshDeadline) override {
+    require_connected();
+    host_->commands.push_back(command);
+    if (host_->on_command) {
+      if (auto answer = host_->on_command(command)) return *answer;
+    }
+    SshExecResult r;
+    r.exit_status = 0;
+    if (command.rfind("uname", 0) == 0) {
+      r.stdout_data = host_->uname + "\n" + host_->os_release;
+    } else if (command.find("sha256sum") != std::string::npos) {
+      for (const char* n : {"berthd", "berth-shim", "berth-agent"}) {
+        auto it = host_->binary_hashes.find(n);
+        r.stdout_data +=
+            std::string(n) + " " + (it == host_->binary_hashes.end() ? "-" : it->second) + "\n";
+      }
+    }
+    return r;
+  }
+
+  void upload(std::string_view bytes, const std::string& remote_path, int mode,
+              SshDeadline) override {
+    require_connected();
+    host_->files[remote_path] = std::string(bytes);
+    host_->modes[remote_path] = mode;
+    host_->upload_order.push_back(remote_path);
+  }
+
+  std::string download(const std::string& remote_path, SshDeadline) override {
+    require_connected();
+    auto it = host_->files.find(remote_path);
+    if (it == host_->files.end()) throw NotFound(remote_path + ": no such file");
+    return it->second;
+  }
+
+ private:
+  void require_connected() const {
+    if (!connected_) throw SshError("fake SSH session used before connect()");
+  }
+  std::shared_ptr<FakeSshHost> host_;
+  bool connected_ = false;
+};
+
+inline SshSessionFactory fake_ssh_factory(std::shared_ptr<FakeSshHost> host) {
+  return [host] { return std::make_unique<FakeSshSession>(host); };
+}
+
+}  // namespace berth::machine::testing
