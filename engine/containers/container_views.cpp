@@ -85,6 +85,20 @@ json mounts_json(const Container& c) {
                         {"Propagation", "rprivate"}});
     }
   }
+  // --mount entries, as docker inspect shows them.
+  if (c.host_config.contains("Mounts") && c.host_config["Mounts"].is_array()) {
+    for (const auto& m : c.host_config["Mounts"]) {
+      const std::string type = m.value("Type", "");
+      const bool read_only = m.value("ReadOnly", false);
+      json entry = {{"Type", type},
+                    {"Source", m.value("Source", "")},
+                    {"Destination", m.value("Target", "")},
+                    {"Mode", ""},
+                    {"RW", !read_only},
+                    {"Propagation", type == "bind" ? "rprivate" : ""}};
+      mounts.push_back(std::move(entry));
+    }
+  }
   return mounts;
 }
 

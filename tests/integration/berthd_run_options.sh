@@ -132,6 +132,11 @@ expect_eq "--dns replaces the other name servers" "$(grep -c '^nameserver' <<<"$
 mkdir -p "$work/mnt" && echo mounted >"$work/mnt/m.txt"
 capture d run --rm --mount "type=bind,source=$work/mnt,target=/m" busybox cat /m/m.txt
 expect_eq "--mount type=bind: the host file" "$OUT" "mounted"
+d run -d --name mnt-inspect --mount "type=bind,source=$work/mnt,target=/m,readonly" \
+  --mount type=tmpfs,target=/t busybox sleep 300 >/dev/null
+capture d inspect --format '{{range .Mounts}}{{.Type}} {{.Destination}} {{.RW}};{{end}}' mnt-inspect
+expect_eq "inspect lists --mount entries" "$OUT" "bind /m false;tmpfs /t true;"
+d rm -f mnt-inspect >/dev/null
 capture d run --rm --mount "type=bind,source=$work/mnt,target=/m,readonly" busybox touch /m/x
 expect_contains "--mount bind readonly: writes fail" "$ERR" "Read-only file system"
 capture d run --rm --mount "type=bind,source=$work/no-such-dir,target=/m" busybox true
