@@ -1,9 +1,9 @@
 #pragma once
-// Writing to a pipe or socket whose reader is gone raises SIGPIPE, which kills a process that has not
-// ignored it. Library code cannot rely on every program ignoring it (and OpenSSL writes with plain
-// write(2), where MSG_NOSIGNAL cannot be passed), so the writes that may hit a closed peer block it
-// in their thread for their duration and swallow any they caused: EPIPE then comes back as an
-// ordinary error.
+// Writing to a pipe or socket whose reader is gone raises SIGPIPE, which kills a process that has
+// not ignored it. Library code cannot rely on every program ignoring it (and OpenSSL writes with
+// plain write(2), where MSG_NOSIGNAL cannot be passed), so the writes that may hit a closed peer
+// block it in their thread for their duration and swallow any they caused: EPIPE then comes back as
+// an ordinary error.
 #include <pthread.h>
 #include <signal.h>
 

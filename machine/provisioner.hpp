@@ -57,13 +57,15 @@ struct ProvisionResult {
   std::string engine_version;  // from GET /version over TLS
 };
 
-// Reports each step as it starts ("Waiting for SSH", "Copying certificates", …) for create's output.
+// Reports each step as it starts ("Waiting for SSH", "Copying certificates", …) for create's
+// output.
 using ProgressFn = std::function<void(const std::string& step)>;
 
 class Provisioner {
  public:
   virtual ~Provisioner() = default;
-  virtual ProvisionResult provision(const ProvisionRequest& request, const ProgressFn& progress) = 0;
+  virtual ProvisionResult provision(const ProvisionRequest& request,
+                                    const ProgressFn& progress) = 0;
 };
 
 }  // namespace berth::machine

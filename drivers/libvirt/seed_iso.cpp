@@ -125,9 +125,10 @@ SeedFiles nocloud_seed(const std::string& hostname, const std::string& ssh_publi
     // validate_engine_file_path, so they need no quoting.
     files.user_data += "write_files:\n";
     for (const auto& [path, contents] : etc_berth_files) {
-      files.user_data += "  - path: /etc/berth/" + path +
-                         "\n    permissions: '0600'\n    encoding: b64\n    content: " +
-                         base64_encode(contents) + "\n";
+      files.user_data +=
+          "  - path: /etc/berth/" + path +
+          "\n    permissions: '0600'\n    encoding: b64\n    content: " + base64_encode(contents) +
+          "\n";
     }
   }
   return files;

@@ -12,13 +12,13 @@
 #include <stdint.h>
 
 struct icu_toc_entry {
-  const char *name;
-  const void *data;
+  const char* name;
+  const void* data;
 };
 
 /* ICU's ICU_Data_Header (common/ucmndata.h), with UDataInfo (unicode/udata.h) inlined. */
 struct icu_data_header {
-  uint16_t header_size; /* 32 */
+  uint16_t header_size;   /* 32 */
   uint8_t magic1, magic2; /* 0xda 0x27 */
   struct {
     uint16_t size; /* sizeof(UDataInfo) = 20 */
@@ -34,8 +34,20 @@ struct icu_data_header {
   struct icu_toc_entry toc[1];
 };
 
-__attribute__((visibility("default"))) const struct icu_data_header ICUDT_SYMBOL = {
-    32, 0xda, 0x27,
-    {20, 0, 0 /* little endian */, 0 /* ASCII */, 2, 0, {0x54, 0x6f, 0x43, 0x50}, {1, 0, 0, 0},
-     {0, 0, 0, 0}},
-    {0}, 0, 0, {{0, 0}}};
+__attribute__((visibility("default")))
+const struct icu_data_header ICUDT_SYMBOL = {32,
+                                             0xda,
+                                             0x27,
+                                             {20,
+                                              0,
+                                              0 /* little endian */,
+                                              0 /* ASCII */,
+                                              2,
+                                              0,
+                                              {0x54, 0x6f, 0x43, 0x50},
+                                              {1, 0, 0, 0},
+                                              {0, 0, 0, 0}},
+                                             {0},
+                                             0,
+                                             0,
+                                             {{0, 0}}};

@@ -40,7 +40,8 @@ TEST_CASE("health check config: docker's test forms and defaults", "[health]") {
       InvalidArgument);
 }
 
-TEST_CASE("health state: starting, healthy, unhealthy after the retries, start period", "[health]") {
+TEST_CASE("health state: starting, healthy, unhealthy after the retries, start period",
+          "[health]") {
   HealthState state;
   CHECK(state.status() == "starting");
   // Failures in the start period do not count.

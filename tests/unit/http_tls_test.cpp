@@ -150,8 +150,8 @@ TEST_CASE("writing to a TLS peer that went away is an error and never a SIGPIPE"
   int fds[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
   UniqueFd client_fd(fds[0]), server_fd(fds[1]);
-  tls::ServerTlsConfig server_config{pki().server.cert_pem, pki().server.key_pem,
-                                     pki().ca.cert_pem, true};
+  tls::ServerTlsConfig server_config{pki().server.cert_pem, pki().server.key_pem, pki().ca.cert_pem,
+                                     true};
   tls::ClientTlsConfig client_config;
   client_config.ca_pem = pki().ca.cert_pem;
   client_config.cert_pem = pki().client.cert_pem;
