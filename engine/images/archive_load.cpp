@@ -13,6 +13,7 @@
 #include "engine/images/archive_spool.hpp"
 #include "engine/images/digest.hpp"
 #include "engine/images/image_store.hpp"
+#include "engine/images/platform.hpp"
 #include "engine/images/reference.hpp"
 #include "engine/images/store_state.hpp"
 
@@ -71,16 +72,6 @@ std::vector<PendingImage> read_docker_manifest(const Spool& spool) {
 std::string blob_member(const nlohmann::json& descriptor) {
   const std::string digest = descriptor.value("digest", "");
   return "blobs/sha256/" + digest_hex(digest);
-}
-
-const char* host_architecture() {
-#if defined(__x86_64__)
-  return "amd64";
-#elif defined(__aarch64__)
-  return "arm64";
-#else
-  return "unknown";
-#endif
 }
 
 bool is_index_type(const std::string& media_type) {

@@ -8,6 +8,7 @@
 #include "engine/images/archive_io.hpp"
 #include "engine/images/digest.hpp"
 #include "engine/images/image_store.hpp"
+#include "engine/images/platform.hpp"
 #include "engine/images/reference.hpp"
 #include "engine/images/store_state.hpp"
 #include "engine/images/tree_tar.hpp"
@@ -21,16 +22,6 @@ namespace {
 // sha256 of 1024 zero bytes, the empty tar: docker records such a commit as an empty_layer.
 constexpr std::string_view kEmptyLayer =
     "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef";
-
-const char* host_architecture() {
-#if defined(__x86_64__)
-  return "amd64";
-#elif defined(__aarch64__)
-  return "arm64";
-#else
-  return "unknown";
-#endif
-}
 
 std::optional<Reference> parse_target(const std::string& reference) {
   if (reference.empty()) return std::nullopt;

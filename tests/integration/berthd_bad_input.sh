@@ -261,6 +261,6 @@ expect_eq "no hostile image was registered" "$(sort <<<"$OUT" | grep -v -e '^evi
 head -c 100000 /dev/urandom >"$work/garbage.tar"
 capture d load -i "$work/garbage.tar"
 expect_eq "docker load of random bytes fails" "$((RC != 0))" 1
-if _berthd_alive "$BERTH_BERTHD_PID"; then pass "berthd survived all of it"; else fail "berthd survived all of it"; fi
+if process_alive "$BERTH_BERTHD_PID"; then pass "berthd survived all of it"; else fail "berthd survived all of it"; fi
 
 assert_finish

@@ -90,7 +90,7 @@ sleep 1
 before=$(wc -l <"$work/follow.txt")
 sleep 2
 after=$(wc -l <"$work/follow.txt")
-if _berthd_alive "$follow_pid"; then pass "logs -f is still following after 3 s"; else fail "logs -f is still following after 3 s" "$(tail -n 3 "$work/follow.txt")"; fi
+if process_alive "$follow_pid"; then pass "logs -f is still following after 3 s"; else fail "logs -f is still following after 3 s" "$(tail -n 3 "$work/follow.txt")"; fi
 kill "$follow_pid" 2>/dev/null || true
 wait "$follow_pid" 2>/dev/null || true
 if [ "$after" -gt "$((before + 3))" ]; then

@@ -30,7 +30,7 @@ expect_eq "before the crash: three containers run" "$(sort <<<"$OUT" | tr '\n' '
 
 # ---- berthd killed with -9; one container exits while it is down ----
 berthd_netns_kill9
-if _berthd_alive "$pid_before"; then pass "kill -9 of berthd leaves the container process running"; else
+if process_alive "$pid_before"; then pass "kill -9 of berthd leaves the container process running"; else
   fail "kill -9 of berthd leaves the container process running"; fi
 sleep 4
 if berthd_netns_restart; then pass "berthd restarts on the same roots after kill -9"; else
@@ -75,7 +75,7 @@ expect_match "logs -f after the restart streams new lines" "$OUT" $'^line[0-9]+\
 d attach --no-stdin --sig-proxy=false lines >"$work/attach.txt" 2>&1 &
 attach_pid=$!
 sleep 2
-if _berthd_alive "$attach_pid"; then pass "attach after the restart stays attached"; else
+if process_alive "$attach_pid"; then pass "attach after the restart stays attached"; else
   fail "attach after the restart stays attached" "$(cat "$work/attach.txt")"; fi
 kill "$attach_pid" 2>/dev/null || true
 wait "$attach_pid" 2>/dev/null || true
@@ -100,7 +100,7 @@ capture d stop -t 1 lines
 expect_eq "stop a restored container" "$OUT" "lines"
 capture d inspect -f '{{.State.Status}} {{.State.ExitCode}}' lines
 expect_match "restored container stopped: exited 137/143" "$OUT" '^exited (137|143)$'
-if _berthd_alive "$pid_before"; then fail "the restored container's process is gone after stop"; else
+if process_alive "$pid_before"; then fail "the restored container's process is gone after stop"; else
   pass "the restored container's process is gone after stop"; fi
 capture d kill nonet
 expect_eq "kill a restored container" "$OUT" "nonet"

@@ -93,6 +93,6 @@ expect_eq "the unix socket still works without TLS" "$RC:$OUT" "0:1.50"
 capture berthd_netns_exec curl -s --max-time 10 --cacert "$certs/ca.pem" --cert "$certs/client-cert.pem" \
   --key "$certs/client-key.pem" https://127.0.0.1:2376/_ping
 expect_eq "berthd still serves TLS after the refused handshakes" "$OUT" "OK"
-if _berthd_alive "$BERTH_BERTHD_PID"; then pass "berthd survived the bad clients"; else fail "berthd survived the bad clients"; fi
+if process_alive "$BERTH_BERTHD_PID"; then pass "berthd survived the bad clients"; else fail "berthd survived the bad clients"; fi
 
 assert_finish
