@@ -83,10 +83,16 @@ CliContext default_context() {
   context.engine_version = query_engine_version;
   // BERTH_BIN_DIR / BERTH_IMAGE_DIR point a berth built elsewhere at another build's engine and
   // VM image (tests, development builds of the CLI alone).
+  // Machines get the stripped copies in lib/berth (images/CMakeLists.txt), the very files the VM
+  // image embeds, so a new machine needs none uploaded.
+  const std::string exe_dir = executable_dir();
   const char* bin_dir = std::getenv("BERTH_BIN_DIR");
-  context.bin_dir = bin_dir != nullptr ? bin_dir : executable_dir();
+  context.bin_dir = bin_dir != nullptr ? bin_dir
+                    : std::filesystem::exists(exe_dir + "/../lib/berth/berthd")
+                        ? exe_dir + "/../lib/berth"
+                        : exe_dir;
   const char* image_dir = std::getenv("BERTH_IMAGE_DIR");
-  context.image_dir = image_dir != nullptr ? image_dir : context.bin_dir + "/../images/vm";
+  context.image_dir = image_dir != nullptr ? image_dir : exe_dir + "/../images/vm";
   return context;
 }
 

@@ -9,6 +9,7 @@
 #include "cli/step_printer.hpp"
 #include "common/error.hpp"
 #include "common/time_format.hpp"
+#include "machine/ssh_engine_config.hpp"
 #include "machine/ssh_key.hpp"
 
 namespace berth::cli {
@@ -71,6 +72,15 @@ void create_machine(MachineCommandEnv& env, const CreateOptions& options) {
     machine.driver->pre_create_check();
     // Recorded before the driver makes anything, so `rm` finds a machine whose create crashed.
     save_machine(env, machine);
+    if (provisioned && machine.driver->ip_before_create()) {
+      // The address is known already: the first boot can carry the engine's certificates and
+      // configuration, and the engine starts with TLS without a restart.
+      steps.step("Issuing the server certificate for " + *machine.driver->ip_before_create());
+      issue_server_certificate(env, machine);
+      machine.driver->seed_engine_files(
+          machine::first_boot_engine_files(machine.dir, machine.record.engine));
+      save_machine(env, machine);
+    }
 
     steps.step("Creating the machine");
     machine.driver->create();
@@ -80,9 +90,11 @@ void create_machine(MachineCommandEnv& env, const CreateOptions& options) {
       steps.step("Waiting for the machine to boot");
       machine.driver->wait_ready(std::chrono::seconds(options.timeout_seconds));
       save_machine(env, machine);
-      steps.step("Issuing the server certificate for " + machine.driver->ip());
-      issue_server_certificate(env, machine);
-      save_machine(env, machine);
+      if (machine.record.ip != machine.driver->ip()) {
+        steps.step("Issuing the server certificate for " + machine.driver->ip());
+        issue_server_certificate(env, machine);
+        save_machine(env, machine);
+      }
       provision_machine(env, machine, [&](const std::string& step) { steps.step(step); });
     } else {
       store.certs().copy_client_certificates(machine.dir);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -98,6 +99,17 @@ class Driver {
   virtual std::string ssh_user() const { return "root"; }
   // "tcp://IP:2376", or the forwarded loopback port with user-mode networking.
   virtual std::string engine_url() = 0;
+
+  // The address the machine will have, when it is known before create() (user-mode networking:
+  // always 127.0.0.1). The manager then issues the server certificate first and hands the engine's
+  // configuration to the first boot (seed_engine_files), so provisioning finds nothing to change.
+  virtual std::optional<std::string> ip_before_create() const { return std::nullopt; }
+  // Engine files for the first boot (MachineSpec::engine_files), before create(). Returns false
+  // when this driver cannot seed a boot; the provisioner then copies them over SSH.
+  virtual bool seed_engine_files(std::map<std::string, std::string> files) {
+    (void)files;
+    return false;
+  }
 
   // Everything needed to rebuild this driver later (see factory.hpp). Save it after create() and
   // after start()/restart(): they may change it (ports chosen, a fallback from KVM to emulation).

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <map>
 
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
@@ -21,6 +23,23 @@ constexpr std::chrono::milliseconds kStatusTimeout{1500};
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The KEY=value lines of `path` (blank lines and # comments skipped); empty when it is missing.
+std::map<std::string, std::string> read_env_file(const std::string& path) {
+  std::map<std::string, std::string> env;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto eq = line.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      log::warn("ignoring a line that is not KEY=value", {{"file", path}, {"line", line}});
+      continue;
+    }
+    env[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return env;
 }
 
 }  // namespace
@@ -87,6 +106,13 @@ void EngineSupervisor::run() {
       backoff = options_.initial_backoff;
       continue;
     }
+    // (A clean exit within a second is no request to stop: that waits like a crash.)
+    if (!stop_requested_ && last_exit_clean_ &&
+        SteadyClock::now() - began >= std::chrono::seconds(1)) {
+      log::info("berthd stopped cleanly; starting it again", {{"status", last_exit_}});
+      backoff = options_.initial_backoff;
+      continue;
+    }
     if (!stop_requested_) {
       // It died on its own: restart, waiting longer each time unless it had been up a while.
       ++restarts_;
@@ -138,6 +164,7 @@ void EngineSupervisor::supervise_one(std::unique_lock<std::mutex>& lock) {
       spawn_options.stdout_io = Stdio::from_fd(log_fd.get());
       spawn_options.stderr_io = Stdio::from_fd(log_fd.get());
     }
+    spawn_options.env = read_env_file(options_.env_file);
     spawn_options.new_session = true;
     spawn_options.parent_death_signal = SIGTERM;
     process = spawn(spawn_options);
@@ -148,6 +175,7 @@ void EngineSupervisor::supervise_one(std::unique_lock<std::mutex>& lock) {
   ++generation_;
   if (!spawn_error.empty()) {
     last_exit_ = "failed to start: " + spawn_error;
+    last_exit_clean_ = false;
     log::error("cannot start berthd", {{"error", spawn_error}});
     changed_.notify_all();
     return;
@@ -185,6 +213,7 @@ void EngineSupervisor::supervise_one(std::unique_lock<std::mutex>& lock) {
     lock.lock();
     if (exited) {
       last_exit_ = exited->describe();
+      last_exit_clean_ = exited->success();
       break;
     }
     if (answered && !ready_) {

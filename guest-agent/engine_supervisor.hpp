@@ -21,6 +21,9 @@ struct SupervisorOptions {
   // (/etc/berth lives there), which must win over the one baked into the image.
   std::vector<std::string> binaries = {"/etc/berth/bin/berthd", "/usr/bin/berthd"};
   std::string config_file = "/etc/berth/daemon.json";
+  // KEY=value lines added to berthd's environment (`berth machine create --engine-env`), read at
+  // every start so a provisioning change applies with the next restart. Missing: nothing added.
+  std::string env_file = "/etc/berth/engine.env";
   std::string log_file = "/var/log/berthd.log";  // berthd's stdout and stderr; empty: inherit
   // Extra arguments, before the config flags (tests run stand-ins that are not berthd).
   std::vector<std::string> extra_args;
@@ -81,6 +84,10 @@ class EngineSupervisor : public EngineControl {
   int restarts_ = 0;
   std::chrono::milliseconds last_delay_{0};
   std::string last_exit_;
+  // berthd exited by itself with status 0: it was asked to stop (SIGTERM from provisioning over
+  // SSH, which restarts the engine that way), so it is started again at once and not counted as
+  // a crash.
+  bool last_exit_clean_ = false;
   std::string socket_;
   std::string current_binary_;
   std::string current_config_;

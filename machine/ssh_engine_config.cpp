@@ -1,6 +1,8 @@
 #include "machine/ssh_engine_config.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "common/error.hpp"
@@ -68,6 +70,49 @@ std::string render_engine_env(const EngineOptions& engine) {
     out += entry + "\n";
   }
   return out;
+}
+
+std::vector<EngineConfigFile> certificate_files(const std::string& machine_dir) {
+  std::vector<EngineConfigFile> files;
+  const std::pair<const char*, int> certificates[] = {
+      {"ca.pem", 0644}, {"server.pem", 0644}, {"server-key.pem", 0600}};
+  for (const auto& [name, mode] : certificates) {
+    const auto local = (std::filesystem::path(machine_dir) / name).string();
+    std::ifstream in(local, std::ios::binary);
+    if (!in) throw NotFound("the certificate file " + local + " does not exist or cannot be read");
+    std::ostringstream data;
+    data << in.rdbuf();
+    files.push_back({std::string(kRemoteCertDir) + "/" + name, data.str(), mode});
+  }
+  return files;
+}
+
+std::vector<EngineConfigFile> engine_settings_files(const EngineOptions& engine) {
+  return {{kRemoteDaemonJson, render_daemon_json(engine), 0600},
+          {kRemoteEngineEnv, render_engine_env(engine), 0600}};
+}
+
+std::vector<EngineConfigFile> engine_config_files(const std::string& machine_dir,
+                                                  const EngineOptions& engine) {
+  auto files = certificate_files(machine_dir);
+  for (auto& file : engine_settings_files(engine)) files.push_back(std::move(file));
+  return files;
+}
+
+std::vector<std::string> engine_config_paths() {
+  const std::string certs = kRemoteCertDir;
+  return {certs + "/ca.pem", certs + "/server.pem", certs + "/server-key.pem", kRemoteDaemonJson,
+          kRemoteEngineEnv};
+}
+
+std::map<std::string, std::string> first_boot_engine_files(const std::string& machine_dir,
+                                                           const EngineOptions& engine) {
+  std::map<std::string, std::string> files;
+  const std::string prefix = std::string(kRemoteConfigDir) + "/";
+  for (auto& file : engine_config_files(machine_dir, engine)) {
+    files[file.path.substr(prefix.size())] = std::move(file.contents);
+  }
+  return files;
 }
 
 std::string os_pretty_name(const std::string& os_release) {

@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -81,13 +82,27 @@ void step(const std::string& name, const ProgressFn& progress, F&& body) {
   }
 }
 
-// The hashes of the binaries the machine runs now: /etc/berth/bin wins over the image's, as the
-// guest agent (and berth-agent-launch) choose. "-" when a binary is missing.
-const char* kRemoteHashes =
-    "for n in berthd berth-shim berth-agent; do f=/etc/berth/bin/$n;"
-    " [ -x \"$f\" ] || f=$(command -v $n 2>/dev/null);"
-    " if [ -n \"$f\" ] && [ -x \"$f\" ]; then echo \"$n $(sha256sum < \"$f\" | cut -d' ' -f1)\";"
-    " else echo \"$n -\"; fi; done";
+// What the machine has now, in one round trip: the hash of each binary it runs (/etc/berth/bin
+// wins over the image's, as the guest agent and berth-agent-launch choose), the hash of each
+// configuration file, and whether berthd runs. "-" for a missing file. Comparing first is what
+// makes provisioning a freshly created machine cheap: its image and its first-boot seed already
+// hold this build's binaries and this machine's configuration, so nothing is copied and the
+// engine is not restarted.
+std::string remote_state_command() {
+  std::string paths;
+  for (const auto& path : engine_config_paths()) paths += " " + path;
+  return "for n in berthd berth-shim berth-agent; do f=/etc/berth/bin/$n;"
+         " [ -x \"$f\" ] || f=$(command -v $n 2>/dev/null);"
+         " if [ -n \"$f\" ] && [ -x \"$f\" ]; then echo \"$n $(sha256sum < \"$f\" | cut -d' ' "
+         "-f1)\";"
+         " else echo \"$n -\"; fi; done;"
+         " for f in" +
+         paths +
+         "; do if [ -f \"$f\" ]; then echo \"$f $(sha256sum < \"$f\" | cut -d' ' -f1)\";"
+         " else echo \"$f -\"; fi; done;"
+         " if pidof berthd >/dev/null; then echo \"engine running\"; else echo \"engine stopped\"; "
+         "fi";
+}
 
 // Restarting the engine. berth-agent supervises berthd and starts it again, from /etc/berth/bin and
 // with /etc/berth/daemon.json, as soon as it exits: stopping berthd is how the engine restarts over
@@ -141,7 +156,6 @@ std::unique_ptr<SshSession> SshProvisioner::wait_for_ssh(const ProvisionRequest&
 ProvisionResult SshProvisioner::provision(const ProvisionRequest& request,
                                           const ProgressFn& progress) {
   const SshDeadline deadline = SshClock::now() + request.timeout;
-  const std::filesystem::path machine_dir = request.machine_dir;
   ProvisionResult result;
   std::unique_ptr<SshSession> ssh;
 
@@ -162,13 +176,16 @@ ProvisionResult SshProvisioner::provision(const ProvisionRequest& request,
     if (result.os_name.empty()) result.os_name = "Linux";
   });
 
+  std::map<std::string, std::string> remote;
+  bool changed = false;
   bool agent_replaced = false;
   step("Copying engine binaries", progress, [&] {
-    const auto out = run_checked(*ssh, kRemoteHashes, deadline, "hashing the machine's binaries");
-    std::map<std::string, std::string> remote;
+    const auto out =
+        run_checked(*ssh, remote_state_command(), deadline, "reading the machine's engine files");
     std::istringstream lines(out.stdout_data);
     std::string name, hash;
     while (lines >> name >> hash) remote[name] = hash;
+    if (remote["engine"] != "running") changed = true;
     std::map<std::string, std::string> local;
     for (const char* binary : {"berthd", "berth-shim", "berth-agent"}) {
       local[binary] = read_local((std::filesystem::path(request.bin_dir) / binary).string(),
@@ -183,6 +200,7 @@ ProvisionResult SshProvisioner::provision(const ProvisionRequest& request,
       agent_replaced = true;
     }
     if (uploads.empty()) return;
+    changed = true;
     run_checked(*ssh, std::string("mkdir -p ") + kRemoteBinDir, deadline,
                 std::string("creating ") + kRemoteBinDir);
     for (const auto& n : uploads) {
@@ -190,24 +208,32 @@ ProvisionResult SshProvisioner::provision(const ProvisionRequest& request,
     }
   });
 
+  // Certificates first: daemon.json names them.
+  auto upload_changed = [&](const std::vector<EngineConfigFile>& files) {
+    for (const auto& file : files) {
+      if (remote[file.path] == sha256_hex(file.contents)) continue;
+      ssh->upload(file.contents, file.path, file.mode, deadline);
+      changed = true;
+    }
+  };
   step("Copying certificates", progress, [&] {
+    const auto files = certificate_files(request.machine_dir);
+    const bool any_differs = std::any_of(files.begin(), files.end(), [&](const auto& file) {
+      return remote[file.path] != sha256_hex(file.contents);
+    });
+    if (!any_differs) return;
     run_checked(*ssh, std::string("mkdir -p ") + kRemoteCertDir, deadline,
                 std::string("creating ") + kRemoteCertDir);
-    const std::pair<const char*, int> files[] = {
-        {"ca.pem", 0644}, {"server.pem", 0644}, {"server-key.pem", 0600}};
-    for (const auto& [file, mode] : files) {
-      ssh->upload(read_local((machine_dir / file).string(), "the certificate file"),
-                  std::string(kRemoteCertDir) + "/" + file, mode, deadline);
-    }
+    upload_changed(files);
   });
+  step("Writing the engine configuration", progress,
+       [&] { upload_changed(engine_settings_files(request.engine)); });
 
-  step("Writing the engine configuration", progress, [&] {
-    ssh->upload(render_daemon_json(request.engine), kRemoteDaemonJson, 0600, deadline);
-    ssh->upload(render_engine_env(request.engine), kRemoteEngineEnv, 0600, deadline);
-  });
-
-  step("Restarting the engine", progress,
-       [&] { run_checked(*ssh, restart_command(agent_replaced), deadline, "restarting berthd"); });
+  if (changed) {
+    step("Restarting the engine", progress, [&] {
+      run_checked(*ssh, restart_command(agent_replaced), deadline, "restarting berthd");
+    });
+  }
 
   step("Checking the engine over TLS", progress,
        [&] { result.engine_version = probe_(request.engine_url, request.machine_dir, deadline); });

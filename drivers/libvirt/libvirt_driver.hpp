@@ -54,6 +54,8 @@ class LibvirtDriver : public Driver {
   std::string ssh_address() override;
   int ssh_port() override;
   std::string engine_url() override;
+  std::optional<std::string> ip_before_create() const override;
+  bool seed_engine_files(std::map<std::string, std::string> files) override;
 
   Json to_json() const override;
 

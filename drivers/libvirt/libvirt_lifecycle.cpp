@@ -236,6 +236,17 @@ std::optional<std::string> LibvirtDriver::ip_from(AddressSource source) {
   return std::nullopt;
 }
 
+std::optional<std::string> LibvirtDriver::ip_before_create() const {
+  if (spec_.network == NetworkMode::User) return "127.0.0.1";
+  return std::nullopt;  // NAT: libvirt's DHCP hands the address out at boot
+}
+
+bool LibvirtDriver::seed_engine_files(std::map<std::string, std::string> files) {
+  for (const auto& [path, contents] : files) validate_engine_file_path(path);
+  spec_.engine_files = std::move(files);
+  return true;
+}
+
 std::string LibvirtDriver::ip() {
   if (spec_.network == NetworkMode::User) return "127.0.0.1";
   if (!is_up(existing_state("get the address of"))) {

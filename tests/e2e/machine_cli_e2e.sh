@@ -5,7 +5,7 @@
 #   ways → stop/start keep container and image → regenerate-certs and docker works again → a second
 #   machine and switching with env → rm -y removes everything; plus the bad-input errors.
 # Root. Cleans up on every exit path. Tunables: BERTH_E2E_IMAGE_DIR (default $BUILD/images/vm),
-# BERTH_E2E_BIN_DIR (berthd & co. for the machines, default $BUILD/bin).
+# BERTH_E2E_BIN_DIR (berthd & co. for the machines, default $BUILD/lib/berth, the stripped copies).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source_dir=${BERTH_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
@@ -17,7 +17,7 @@ source "$source_dir/tests/fixtures/libvirtd.sh"
 
 berth=$build_dir/bin/berth
 export BERTH_IMAGE_DIR=${BERTH_E2E_IMAGE_DIR:-$build_dir/images/vm}
-export BERTH_BIN_DIR=${BERTH_E2E_BIN_DIR:-$build_dir/bin}
+export BERTH_BIN_DIR=${BERTH_E2E_BIN_DIR:-$build_dir/lib/berth}
 busybox_tar=${BERTH_E2E_BUSYBOX:-$build_dir/images/busybox.tar}
 [ "$(id -u)" -eq 0 ] || { echo "FAIL: $0 must run as root"; exit 1; }
 [ -x "$berth" ] || { echo "FAIL: $berth not built"; exit 1; }

@@ -1,5 +1,7 @@
 // berth-agent's berthd supervision, with shell scripts standing in for berthd and an in-process
 // HTTP server standing in for its API socket.
+#include <signal.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <fstream>
@@ -29,6 +31,7 @@ SupervisorOptions fast_options(const test::TempDir& dir, const std::string& bina
   SupervisorOptions o;
   o.binaries = {binary};
   o.config_file = dir.file("daemon.json");
+  o.env_file = dir.file("engine.env");
   o.log_file = dir.file("berthd.log");
   o.socket_override = dir.file("berth.sock");
   o.initial_backoff = 100ms;
@@ -169,4 +172,40 @@ TEST_CASE("berthd gets the config provisioning wrote, else a unix socket default
   std::ofstream(options.config_file) << R"({"exec-root":"/run/other"})";
   CHECK(engine_socket_for_config(options.config_file) == "/run/other/berth.sock");
   CHECK(engine_socket_for_config(dir.file("missing.json")) == "/run/berth/berth.sock");
+}
+
+TEST_CASE("berthd runs with the variables of engine.env", "[guest_agent]") {
+  test::TempDir dir;
+  SupervisorOptions options = fast_options(
+      dir, script(dir, "berthd",
+                  "echo \"$HTTP_PROXY|$NO_PROXY\" > " + dir.file("seen") + "; exec sleep 30"));
+  std::ofstream(options.env_file) << "# from berth machine create --engine-env\n"
+                                  << "HTTP_PROXY=http://127.0.0.1:3128\n\nNO_PROXY=a=b,c\n";
+  EngineSupervisor supervisor(options);
+  supervisor.start();
+  REQUIRE(eventually([&] { return std::filesystem::exists(dir.file("seen")); }));
+  std::this_thread::sleep_for(50ms);
+  std::ifstream in(dir.file("seen"));
+  std::string seen;
+  std::getline(in, seen);
+  CHECK(seen == "http://127.0.0.1:3128|a=b,c");
+}
+
+TEST_CASE("a berthd stopped from outside that exits cleanly is started again and not counted",
+          "[guest_agent]") {
+  test::TempDir dir;
+  // Like berthd: SIGTERM means a clean shutdown, exit status 0.
+  EngineSupervisor supervisor(fast_options(
+      dir, script(dir, "berthd", "sleep 30 & child=$!; trap 'kill $child; exit 0' TERM; wait")));
+  supervisor.start();
+  REQUIRE(eventually([&] { return supervisor.status().running; }));
+  const int first = supervisor.status().pid;
+  std::this_thread::sleep_for(1100ms);  // a clean exit right after start is treated as a crash
+  ::kill(first, SIGTERM);               // what provisioning over SSH does to restart the engine
+  REQUIRE(eventually([&] {
+    auto s = supervisor.status();
+    return s.running && s.pid != first;
+  }));
+  CHECK(supervisor.status().restarts == 0);
+  CHECK(supervisor.status().last_exit == "exit status 0");
 }

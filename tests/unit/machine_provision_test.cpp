@@ -1,6 +1,5 @@
 // SshProvisioner against the fake SSH host: what ends up on the machine, in which order, and what
 // the user reads when a step fails.
-#include <openssl/evp.h>
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
@@ -20,18 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string sha256(const std::string& data) {
-  unsigned char d[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(data.data(), data.size(), d, &n, EVP_sha256(), nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < n; ++i) {
-    char b[3];
-    std::snprintf(b, sizeof b, "%02x", d[i]);
-    hex += b;
-  }
-  return hex;
-}
+using berth::machine::testing::sha256;
 
 void write(const fs::path& path, const std::string& data) {
   std::ofstream(path, std::ios::binary) << data;
@@ -214,6 +202,58 @@ TEST_CASE("engine binaries are uploaded only when the machine's differ", "[machi
     CHECK_THAT(message, Catch::StartsWith("provisioning failed at \"Copying engine binaries\""));
     CHECK_THAT(message, Catch::Contains((f.dir / "bin" / "berth-shim").string()));
   }
+}
+
+TEST_CASE("a machine that already has this build and its configuration is left alone",
+          "[machine][provision]") {
+  Fixture f;
+  f.machine_has_our_binaries();
+  for (auto& file : engine_config_files(f.request().machine_dir, f.request().engine)) {
+    f.host->files[file.path] = file.contents;  // what the first-boot seed wrote
+  }
+  f.provision();
+  CHECK(f.host->upload_order.empty());
+  CHECK_FALSE(f.ran("kill"));
+  CHECK(f.steps == std::vector<std::string>{"Waiting for SSH", "Detecting the operating system",
+                                            "Copying engine binaries", "Copying certificates",
+                                            "Writing the engine configuration",
+                                            "Checking the engine over TLS"});
+
+  SECTION("a stopped engine is restarted though nothing changed") {
+    f.host->engine_running = false;
+    f.provision();
+    CHECK(f.host->upload_order.empty());
+    CHECK(f.ran("pidof berth-agent"));
+  }
+  SECTION("only what differs is copied: a new server certificate") {
+    std::ofstream(f.dir / "m" / "server.pem") << "PEM of a new server.pem";
+    f.provision();
+    CHECK(f.host->upload_order == std::vector<std::string>{"/etc/berth/certs/server.pem"});
+    CHECK(f.host->files["/etc/berth/certs/server.pem"] == "PEM of a new server.pem");
+    CHECK(f.ran("kill -TERM $old"));
+  }
+  SECTION("only what differs is copied: another --engine-label") {
+    auto r = f.request();
+    r.engine.labels = {"env=prod"};
+    f.provision(r);
+    CHECK(f.host->upload_order == std::vector<std::string>{"/etc/berth/daemon.json"});
+    CHECK(f.ran("kill -TERM $old"));
+  }
+}
+
+TEST_CASE("first-boot engine files are the provisioner's files relative to /etc/berth",
+          "[machine][provision]") {
+  Fixture f;
+  EngineOptions engine;
+  engine.env = {"A=1"};
+  const auto files = first_boot_engine_files(f.request().machine_dir, engine);
+  CHECK(files.size() == 5);
+  CHECK(files.at("certs/server-key.pem") == "PEM of server-key.pem");
+  CHECK(files.at("engine.env") == "A=1\n");
+  CHECK(Json::parse(files.at("daemon.json"))["tlsverify"] == true);
+  fs::remove(f.dir / "m" / "ca.pem");
+  CHECK_THROWS_WITH(first_boot_engine_files(f.request().machine_dir, engine),
+                    Catch::Contains("ca.pem does not exist"));
 }
 
 TEST_CASE("certificates land in /etc/berth/certs with the key private", "[machine][provision]") {

@@ -2,10 +2,14 @@
 // A hand-written SshSession for the provisioner's unit tests: one FakeSshHost stands for the
 // machine (its host key, files, and what its shell answers); every session made by the factory
 // talks to it and records what it was asked to do.
+#include <openssl/evp.h>
+
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -20,6 +24,7 @@ struct FakeSshHost {
   std::string os_release = "NAME=\"berth\"\nPRETTY_NAME=\"berth VM 0.1.0\"\nID=berth\n";
   // What the machine's berthd, berth-shim and berth-agent hash to; missing: not installed.
   std::map<std::string, std::string> binary_hashes;
+  bool engine_running = true;  // what `pidof berthd` finds
   // Checked first for every command; return a result to answer it.
   std::function<std::optional<SshExecResult>(const std::string&)> on_command;
 
@@ -29,6 +34,19 @@ struct FakeSshHost {
   std::map<std::string, int> modes;
   std::vector<std::string> upload_order;
 };
+
+inline std::string sha256(const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < size; ++i) {
+    char byte[3];
+    std::snprintf(byte, sizeof byte, "%02x", digest[i]);
+    hex += byte;
+  }
+  return hex;
+}
 
 class FakeSshSession : public SshSession {
  public:
@@ -61,6 +79,16 @@ class FakeSshSession : public SshSession {
         r.stdout_data +=
             std::string(n) + " " + (it == host_->binary_hashes.end() ? "-" : it->second) + "\n";
       }
+      // Every absolute path the command hashes is answered from the files uploaded so far.
+      std::istringstream words(command);
+      std::string word;
+      while (words >> word) {
+        if (word.rfind("/etc/berth/", 0) != 0 || word.find('$') != std::string::npos) continue;
+        if (!word.empty() && word.back() == ';') word.pop_back();
+        auto it = host_->files.find(word);
+        r.stdout_data += word + " " + (it == host_->files.end() ? "-" : sha256(it->second)) + "\n";
+      }
+      r.stdout_data += host_->engine_running ? "engine running\n" : "engine stopped\n";
     }
     return r;
   }
