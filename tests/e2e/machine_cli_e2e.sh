@@ -108,7 +108,12 @@ capture denv "$dev" run --rm busybox echo again
 expect_eq "docker works with the new certificates" "$OUT" again
 
 echo "== a second machine, switching with env"
-expect_ok "create $second" b create "${create_opts[@]}" "$second"
+expect_ok "create $second with --engine-label and --engine-env" \
+  b create "${create_opts[@]}" --engine-label team=e2e --engine-env "BERTH_E2E_MARK=$suffix" "$second"
+capture denv "$second" info --format '{{json .Labels}}'
+expect_contains "the engine carries --engine-label" "$OUT" '"team=e2e"'
+capture b ssh "$second" -- 'tr "\\0" "\\n" < /proc/$(pidof berthd)/environ'
+expect_contains "berthd runs with --engine-env" "$OUT" "BERTH_E2E_MARK=$suffix"
 capture denv "$second" images --format '{{.Repository}}'
 expect_not_contains "the second machine has its own engine (no busybox yet)" "$OUT" busybox
 capture denv "$dev" images --format '{{.Repository}}'
