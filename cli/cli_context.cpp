@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iterator>
 
+#include "cli/completion/completion_command.hpp"
 #include "cli/engine_version_probe.hpp"
 #include "cli/machine_command_env.hpp"
 #include "cli/provisioner_factory.hpp"
@@ -122,6 +123,7 @@ int run_berth(const std::vector<std::string>& args, CliContext& context) {
   add_info_commands(*machine, env);
   add_ssh_commands(*machine, env);
   add_provision_commands(*machine, env);
+  add_completion_command(app, context);  // last: it describes every command registered above
 
   auto dashes = std::find(args.begin(), args.end(), "--");
   if (dashes != args.end()) {
