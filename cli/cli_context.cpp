@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iterator>
 
+#include "cli/client/client_env.hpp"
 #include "cli/completion/completion_command.hpp"
 #include "cli/engine_version_probe.hpp"
 #include "cli/machine_command_env.hpp"
@@ -123,9 +124,18 @@ int run_berth(const std::vector<std::string>& args, CliContext& context) {
   add_info_commands(*machine, env);
   add_ssh_commands(*machine, env);
   add_provision_commands(*machine, env);
+
+  // The container client: docker's commands and global engine flags (-H, --tlsverify, --machine).
+  client::ClientEnv client_env{context, env};
+  client::add_engine_flags(app, client_env);
+  client::add_client_commands(app, client_env);
   add_completion_command(app, context);  // last: it describes every command registered above
 
-  auto dashes = std::find(args.begin(), args.end(), "--");
+  // "--" splitting is for `berth machine ssh NAME -- COMMAND` only: client commands (run, exec)
+  // pass everything after the image or container to it verbatim.
+  const std::string command = client::command_word(args);
+  const bool machine_command = command == "machine" || command.empty();
+  auto dashes = machine_command ? std::find(args.begin(), args.end(), "--") : args.end();
   if (dashes != args.end()) {
     if (std::find(args.begin(), dashes, "ssh") == dashes) {
       *context.err << "error: \"--\" is only for `berth machine ssh NAME -- COMMAND`\n";
@@ -142,7 +152,8 @@ int run_berth(const std::vector<std::string>& args, CliContext& context) {
     return e.get_exit_code();  // a command already reported its failures
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e, *context.out, *context.err);
-    return code == 0 ? 0 : 2;
+    // docker exits 125 for a command line it cannot parse.
+    return code == 0 ? 0 : machine_command ? 2 : client::kExitEngineError;
   } catch (const std::exception& e) {
     *context.err << "error: " << e.what() << "\n";
     return 1;

@@ -120,24 +120,25 @@ _berth_live() {
 
 _berth() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-  local path='' word i skip=0 args=0
+  local command_path='' word i skip=0 args=0
   _berth_globals=()
+  # (Not "path": zsh ties that name to PATH.)
   # Walk what is typed: subcommand words extend the path, options (and their values) are skipped,
   # anything else is a positional argument.
   for ((i = 1; i < COMP_CWORD; i++)); do
     word=${COMP_WORDS[i]}
     if ((skip)); then
       skip=0
-      [ -z "$path" ] && _berth_globals+=("$word")
+      [ -z "$command_path" ] && _berth_globals+=("$word")
       continue
     fi
     if [[ $word == -* ]]; then
-      if [[ $word != *=* && " $(_berth_value_options "$path") " == *" $word "* ]]; then skip=1; fi
-      [ -z "$path" ] && _berth_globals+=("$word")
+      if [[ $word != *=* && " $(_berth_value_options "$command_path") " == *" $word "* ]]; then skip=1; fi
+      [ -z "$command_path" ] && _berth_globals+=("$word")
       continue
     fi
-    if ((args == 0)) && [[ " $(_berth_subcommands "$path") " == *" $word "* ]]; then
-      path=${path:+$path }$word
+    if ((args == 0)) && [[ " $(_berth_subcommands "$command_path") " == *" $word "* ]]; then
+      command_path=${command_path:+$command_path }$word
     else
       args=$((args + 1))
     fi
@@ -153,12 +154,12 @@ _berth() {
       return
     fi
   elif [[ $cur == -* ]]; then
-    words=$(_berth_options "$path")
-  elif ((args == 0)) && [ -n "$(_berth_subcommands "$path")" ]; then
-    words=$(_berth_subcommands "$path")
+    words=$(_berth_options "$command_path")
+  elif ((args == 0)) && [ -n "$(_berth_subcommands "$command_path")" ]; then
+    words=$(_berth_subcommands "$command_path")
   else
     local spec
-    spec=$(_berth_positional "$path")
+    spec=$(_berth_positional "$command_path")
     if [ -n "$spec" ] && { [ "${spec#* }" = all ] || ((args == 0)); }; then
       words=$(_berth_live "${spec%% *}")
     else
@@ -186,7 +187,7 @@ function __berth_complete
     set -l tokens (commandline -opc)
     set -e tokens[1]
     set -l cur (commandline -ct)
-    set -l path ''
+    set -l command_path ''
     set -l skip 0
     set -l args 0
     set -l prev ''
@@ -195,18 +196,18 @@ function __berth_complete
         set prev $word
         if test $skip -eq 1
             set skip 0
-            test -z "$path"; and set -a __berth_globals $word
+            test -z "$command_path"; and set -a __berth_globals $word
             continue
         end
         if string match -q -- '-*' $word
-            if not string match -q -- '*=*' $word; and contains -- $word (__berth_value_options "$path")
+            if not string match -q -- '*=*' $word; and contains -- $word (__berth_value_options "$command_path")
                 set skip 1
             end
-            test -z "$path"; and set -a __berth_globals $word
+            test -z "$command_path"; and set -a __berth_globals $word
             continue
         end
-        if test $args -eq 0; and contains -- $word (__berth_subcommands "$path")
-            set path (string trim -- "$path $word")
+        if test $args -eq 0; and contains -- $word (__berth_subcommands "$command_path")
+            set command_path (string trim -- "$command_path $word")
         else
             set args (math $args + 1)
         end
@@ -219,11 +220,11 @@ function __berth_complete
             __fish_complete_path $cur
         end
     else if string match -q -- '-*' $cur
-        __berth_options "$path"
-    else if test $args -eq 0; and set -l subs (__berth_subcommands "$path"); and test -n "$subs"
+        __berth_options "$command_path"
+    else if test $args -eq 0; and set -l subs (__berth_subcommands "$command_path"); and test -n "$subs"
         printf '%s\n' $subs
     else
-        set -l spec (string split ' ' -- (__berth_positional "$path"))
+        set -l spec (string split ' ' -- (__berth_positional "$command_path"))
         if test -n "$spec[1]"; and begin; test "$spec[2]" = all; or test $args -eq 0; end
             __berth_live $spec[1]
         else

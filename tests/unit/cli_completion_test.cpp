@@ -90,7 +90,8 @@ std::string zsh_complete(const std::string& script_path, const std::string& line
     << "  CURRENT=${#words}; COMP_WORDS=(\"${words[@]}\"); (( COMP_CWORD = CURRENT - 1 ))\n"
     << "  local -a found; found=(${(f)\"$(compgen -F _berth -- \"${words[CURRENT]}\")\"})\n"
     // compadd, which gets these in a real completion, keeps those matching what is typed.
-    << "  print -l -r -- ${(M)found:#${words[CURRENT]}*}\n"
+    << "  found=(${(M)found:#${words[CURRENT]}*})\n"
+    << "  (( ${#found} == 0 )) || print -l -r -- $found\n"
     << "}\n"
     << "complete_line '" << line << "' | sort | tr '\\n' ' '\n";
   return run_shell({"zsh", "-f"}, s.str());

@@ -1,0 +1,137 @@
+#include "cli/client/client_env.hpp"
+
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+
+#include "common/http_client.hpp"
+
+namespace berth::cli::client {
+
+EngineTarget ClientEnv::target() const {
+  EngineFlags flags;
+  auto is_given = [&](const char* name) { return given && given(name); };
+  if (is_given("--host")) flags.host = host;
+  if (is_given("--machine")) flags.machine = machine;
+  flags.tls = tls;
+  if (is_given("--tlsverify")) flags.tlsverify = tlsverify;
+  if (is_given("--tlscacert")) flags.tlscacert = tlscacert;
+  if (is_given("--tlscert")) flags.tlscert = tlscert;
+  if (is_given("--tlskey")) flags.tlskey = tlskey;
+  SelectionInputs inputs;
+  inputs.getenv = [this](const std::string& key) { return ctx.env(key); };
+  inputs.file_exists = [](const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0;
+  };
+  inputs.home = ctx.env("HOME").value_or("");
+  inputs.machine = [this](const std::string& name) {
+    auto loaded = load_machine(machines, name);
+    return MachineEngine{loaded.driver->engine_url(), loaded.dir};
+  };
+  return select_engine(flags, inputs);
+}
+
+EngineClient& ClientEnv::engine() {
+  if (!engine_) engine_ = std::make_unique<EngineClient>(target());
+  return *engine_;
+}
+
+std::string describe_failure(const std::exception& e) {
+  if (auto* status = dynamic_cast<const http::HttpStatusError*>(&e)) {
+    return "Error response from daemon: " + status->message();
+  }
+  return e.what();
+}
+
+void run_command(ClientEnv& env, const std::function<int()>& body, int failure_code,
+                 const std::string& prefix) {
+  int code = 0;
+  try {
+    code = body();
+  } catch (const CLI::RuntimeError&) {
+    throw;
+  } catch (const std::exception& e) {
+    env.err() << prefix << describe_failure(e) << "\n";
+    code = failure_code;
+  }
+  env.out().flush();
+  if (code != 0) throw CLI::RuntimeError(code);
+}
+
+void add_engine_flags(CLI::App& app, ClientEnv& env) {
+  auto* host = app.add_option("-H,--host", env.host, "Engine to talk to (unix:///…, tcp://…)");
+  auto* machine =
+      app.add_option("--machine", env.machine, "Machine (from the store) whose engine to use");
+  app.add_flag("--tls", env.tls, "Use TLS; implied by --tlsverify");
+  auto* verify = app.add_flag("--tlsverify", env.tlsverify, "Use TLS and verify the engine");
+  auto* ca = app.add_option("--tlscacert", env.tlscacert, "Trust certs signed only by this CA");
+  auto* cert = app.add_option("--tlscert", env.tlscert, "Path to TLS certificate file");
+  auto* key = app.add_option("--tlskey", env.tlskey, "Path to TLS key file");
+  auto debug = std::make_shared<bool>(false);
+  auto level = std::make_shared<std::string>();
+  app.add_flag("-D,--debug", *debug, "Accepted for docker compatibility");
+  app.add_option("-l,--log-level", *level, "Accepted for docker compatibility");
+  env.given = [=](const char* name) {
+    const std::string n = name;
+    const CLI::Option* option = n == "--host"        ? host
+                                : n == "--machine"   ? machine
+                                : n == "--tlsverify" ? verify
+                                : n == "--tlscacert" ? ca
+                                : n == "--tlscert"   ? cert
+                                : n == "--tlskey"    ? key
+                                                     : nullptr;
+    return option != nullptr && option->count() > 0;
+  };
+}
+
+std::string command_word(const std::vector<std::string>& args) {
+  static const std::vector<std::string> with_value = {
+      "-H",        "--host",   "-s", "--storage-path", "--machine", "--tlscacert",
+      "--tlscert", "--tlskey", "-l", "--log-level"};
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& arg = args[i];
+    if (arg == "--") return "";
+    if (arg.empty() || arg[0] != '-') return arg;
+    if (std::find(with_value.begin(), with_value.end(), arg) != with_value.end()) ++i;
+  }
+  return "";
+}
+
+void add_client_commands(CLI::App& app, ClientEnv& env) {
+  add_version_commands(app, env);
+  add_ps_command(app, env, false);
+  add_images_command(app, env, false);
+  add_run_commands(app, env);
+  add_container_commands(app, env);
+  add_logs_command(app, env);
+  add_exec_command(app, env);
+  add_inspect_command(app, env, "");
+  add_image_commands(app, env, false);
+  add_system_commands(app, env, false);
+  add_stats_command(app, env);
+  add_cp_command(app, env);
+
+  auto* container = app.add_subcommand("container", "Manage containers");
+  container->require_subcommand(1);
+  add_ps_command(*container, env, true);
+  add_run_commands(*container, env);
+  add_container_commands(*container, env);
+  add_logs_command(*container, env);
+  add_exec_command(*container, env);
+  add_inspect_command(*container, env, "container");
+  add_stats_command(*container, env);
+  add_cp_command(*container, env);
+
+  auto* image = app.add_subcommand("image", "Manage images");
+  image->require_subcommand(1);
+  add_images_command(*image, env, true);
+  add_image_commands(*image, env, true);
+  add_inspect_command(*image, env, "image");
+
+  auto* system = app.add_subcommand("system", "Manage the engine");
+  system->require_subcommand(1);
+  add_system_commands(*system, env, true);
+}
+
+}  // namespace berth::cli::client
