@@ -10,15 +10,10 @@
 
 #include "cli/client/client_env.hpp"
 #include "cli/completion/completion_command.hpp"
-#include "cli/engine_version_probe.hpp"
 #include "cli/machine_command_env.hpp"
-#include "cli/provisioner_factory.hpp"
+#include "cli/machine_module.hpp"
 #include "common/error.hpp"
 #include "common/subprocess.hpp"
-#include "drivers/factory.hpp"
-#include "drivers/generic/generic_driver.hpp"
-#include "drivers/libvirt/libvirt_driver.hpp"
-#include "drivers/none/none_driver.hpp"
 
 namespace berth::cli {
 
@@ -30,32 +25,6 @@ std::optional<std::string> CliContext::env(const std::string& key) const {
 }
 
 namespace {
-
-std::unique_ptr<drivers::Driver> make_real_driver(const CreateOptions& options,
-                                                  const drivers::MachineSpec& spec) {
-  if (options.driver == "libvirt") {
-    drivers::libvirt::LibvirtConfig config;
-    config.uri = options.libvirt_uri;
-    config.virt_type = options.libvirt_virt_type;
-    config.pool = options.libvirt_pool;
-    config.pool_path = options.libvirt_pool_path;
-    return std::make_unique<drivers::libvirt::LibvirtDriver>(spec, config, nullptr);
-  }
-  if (options.driver == "none") {
-    return std::make_unique<drivers::NoneDriver>(spec.name, options.none_url);
-  }
-  if (options.driver == "generic") {
-    drivers::GenericConfig config;
-    config.name = spec.name;
-    config.ip = options.generic_ip;
-    config.ssh_user = options.generic_ssh_user;
-    config.ssh_key = options.generic_ssh_key;
-    config.ssh_port = options.generic_ssh_port;
-    config.machine_dir = spec.machine_dir;
-    return std::make_unique<drivers::GenericDriver>(config);
-  }
-  throw InvalidArgument("unknown driver \"" + options.driver + "\"");
-}
 
 int run_inherited(const std::vector<std::string>& argv) {
   SpawnOptions options;
@@ -76,13 +45,7 @@ std::string executable_dir() {
 
 CliContext default_context() {
   CliContext context;
-  context.make_driver = make_real_driver;
-  context.load_driver = [](const std::string& name, const Json& state) {
-    return drivers::load_driver(name, state);
-  };
-  context.make_provisioner = make_default_provisioner;
   context.run_process = run_inherited;
-  context.engine_version = query_engine_version;
   // BERTH_BIN_DIR / BERTH_IMAGE_DIR point a berth built elsewhere at another build's engine and
   // VM image (tests, development builds of the CLI alone).
   // Machines get the stripped copies in lib/berth (images/CMakeLists.txt), the very files the VM
@@ -111,29 +74,27 @@ int run_berth(const std::vector<std::string>& args, CliContext& context) {
   MachineCommandEnv env{context, std::nullopt};
   app.add_option("-s,--storage-path", env.storage_flag,
                  "Machine store (default: $BERTH_STORAGE_PATH or ~/.berth)");
-  auto* machine = app.add_subcommand("machine", "Create and manage machines");
-  machine->require_subcommand(1);
-  // Lets `--storage-path` follow any subcommand (`berth machine ls -s DIR`), as docker-machine's
-  // global flags do: unknown options fall through to the parent that defines them.
-  machine->fallthrough();
-  machine->add_option("-s,--storage-path", env.storage_flag,
-                      "Machine store (default: $BERTH_STORAGE_PATH or ~/.berth)");
-  add_create_command(*machine, env);
-  add_lifecycle_commands(*machine, env);
-  add_ls_command(*machine, env);
-  add_info_commands(*machine, env);
-  add_ssh_commands(*machine, env);
-  add_provision_commands(*machine, env);
-
   // The container client: docker's commands and global engine flags (-H, --tlsverify, --machine).
   client::ClientEnv client_env{context, env};
   client::add_engine_flags(app, client_env);
   client::add_client_commands(app, client_env);
+  const std::string command = client::command_word(args);
+  if (command == "machine" || command == "completion") {
+    try {
+      machine_support(context).add_commands(app, env);
+    } catch (const std::exception& e) {
+      *context.err << "error: " << e.what() << "\n";
+      return 1;
+    }
+  } else {
+    // Listed in `berth --help` without loading the machine module (cli/machine_module.hpp);
+    // `berth machine …` itself takes the branch above.
+    app.add_subcommand("machine", "Create and manage machines")->allow_extras();
+  }
   add_completion_command(app, context);  // last: it describes every command registered above
 
   // "--" splitting is for `berth machine ssh NAME -- COMMAND` only: client commands (run, exec)
   // pass everything after the image or container to it verbatim.
-  const std::string command = client::command_word(args);
   const bool machine_command = command == "machine" || command.empty();
   auto dashes = machine_command ? std::find(args.begin(), args.end(), "--") : args.end();
   if (dashes != args.end()) {

@@ -15,6 +15,8 @@
 
 namespace berth::cli {
 
+struct MachineModule;
+
 // The flags of `berth machine create` that choose and configure the driver.
 struct CreateOptions {
   std::string name = "default";
@@ -63,14 +65,17 @@ struct CliContext {
   ProvisionerMaker make_provisioner;
   ProcessRunner run_process;
   EngineVersionProbe engine_version;
+  // The machine manager (cli/machine_module.hpp). Unset: the executable loads its module on first
+  // use; tests hand in the code linked into them.
+  std::function<const MachineModule&()> machine_module;
   std::string bin_dir;    // this build's berthd, berth-shim, berth-agent
   std::string image_dir;  // the VM image (build/images/vm)
 
   std::optional<std::string> env(const std::string& key) const;
 };
 
-// The real thing: process streams and environment, drivers/factory.hpp, the SSH provisioner, the
-// system ssh/scp, the binaries next to this executable.
+// The real thing: process streams and environment, the system ssh/scp, the binaries next to this
+// executable; the drivers and the SSH provisioner come with the machine module when it loads.
 CliContext default_context();
 
 // Runs `berth ARGS…` (args without argv[0]) and returns the exit code: 0, 1 for a failed command,

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/machine_module.hpp"
 #include "common/http_client.hpp"
 
 namespace berth::cli::client {
@@ -26,8 +27,8 @@ EngineTarget ClientEnv::target() const {
   };
   inputs.home = ctx.env("HOME").value_or("");
   inputs.machine = [this](const std::string& name) {
-    auto loaded = load_machine(machines, name);
-    return MachineEngine{loaded.driver->engine_url(), loaded.dir};
+    auto endpoint = machine_support(ctx).endpoint_of(machines, name);
+    return MachineEngine{endpoint.url, endpoint.cert_dir};
   };
   return select_engine(flags, inputs);
 }

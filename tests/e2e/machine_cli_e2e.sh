@@ -84,6 +84,14 @@ expect_eq "no active machine before eval" "$RC" 1
   expect_eq "active names the machine DOCKER_HOST points at" "$("$berth" machine active)" "$dev"
 )
 
+echo "== berth as the client, straight through the machine store"
+capture env -u DOCKER_HOST -u DOCKER_CERT_PATH -u DOCKER_TLS_VERIFY -u BERTH_MACHINE_NAME \
+  timeout 120 "$berth" --machine "$dev" run --rm busybox echo hi
+expect_eq "berth --machine $dev run --rm busybox echo hi, no env settings" "$OUT" hi
+capture env -u DOCKER_HOST -u DOCKER_CERT_PATH -u DOCKER_TLS_VERIFY \
+  BERTH_MACHINE_NAME="$dev" timeout 60 "$berth" ps --format '{{.Names}}'
+expect_eq "BERTH_MACHINE_NAME selects the machine's engine for berth ps" "$OUT" web
+
 echo "== ssh and scp"
 capture b ssh "$dev" -- uname -a
 expect_contains "ssh NAME -- uname -a" "$OUT" "Linux"

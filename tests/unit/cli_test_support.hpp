@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/cli_context.hpp"
+#include "cli/machine_module.hpp"
 #include "common/error.hpp"
 #include "drivers/factory.hpp"
 #include "drivers/none/none_driver.hpp"
@@ -155,6 +156,9 @@ class CliHarness {
       return std::string("v0.1.0");
     };
     context.driver_names = {"fake", "none"};
+    context.machine_module = []() -> const cli::MachineModule& {
+      return cli::linked_machine_module();
+    };
     context.bin_dir = "/nonexistent/bin";
     args.insert(args.begin(), {"machine", "--storage-path", root_});
     int code = cli::run_berth(args, context);
