@@ -2,6 +2,7 @@
 // The Provisioner (machine/provisioner.hpp) over SSH: used for libvirt machines and for the generic
 // driver's existing hosts alike.
 #include <functional>
+#include <map>
 #include <string>
 
 #include "machine/provisioner.hpp"
@@ -17,6 +18,13 @@ using EngineProbe = std::function<std::string(
 
 std::string probe_engine_over_tls(const std::string& engine_url, const std::string& machine_dir,
                                   SshDeadline deadline);
+
+// The binaries a machine's engine consists of, as provisioning compares and uploads them.
+inline constexpr const char* kEngineBinaries[] = {"berthd", "berth-shim", "berth-agent"};
+
+// The answer of the machine-state command as a map: each binary name and configuration path to
+// the SHA-256 the machine has ("-": missing), and "engine" to "running" or "stopped".
+std::map<std::string, std::string> parse_remote_state(const std::string& text);
 
 class SshProvisioner : public Provisioner {
  public:

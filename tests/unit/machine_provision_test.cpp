@@ -356,3 +356,23 @@ TEST_CASE("uploads over exec write a temp file and rename it", "[machine][ssh]")
         "'/etc/berth/bin/berthd'");
   CHECK(os_pretty_name("NAME=Alpine\n") == "Alpine");
 }
+
+TEST_CASE("the machine's state: /etc/berth/bin wins over the image and PATH is the last resort",
+          "[machine][provision]") {
+  const auto state = parse_remote_state(
+      "aaa  /etc/berth/bin/berthd\n"
+      "ccc  /etc/berth/daemon.json\n"
+      "bbb  image:berthd\n"
+      "ddd  image:berth-shim\n"
+      "eee  /usr/local/bin/berth-agent\n"
+      "engine running\n");
+  CHECK(state.at("berthd") == "aaa");
+  CHECK(state.at("berth-shim") == "ddd");
+  CHECK(state.at("berth-agent") == "eee");
+  CHECK(state.at("/etc/berth/daemon.json") == "ccc");
+  CHECK(state.at("/etc/berth/certs/ca.pem") == "-");
+  CHECK(state.at("engine") == "running");
+  const auto empty = parse_remote_state("");
+  CHECK(empty.at("berthd") == "-");
+  CHECK(empty.at("engine") == "stopped");
+}

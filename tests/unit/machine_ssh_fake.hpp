@@ -74,19 +74,17 @@ class FakeSshSession : public SshSession {
     if (command.rfind("uname", 0) == 0) {
       r.stdout_data = host_->uname + "\n" + host_->os_release;
     } else if (command.find("sha256sum") != std::string::npos) {
-      for (const char* n : {"berthd", "berth-shim", "berth-agent"}) {
-        auto it = host_->binary_hashes.find(n);
-        r.stdout_data +=
-            std::string(n) + " " + (it == host_->binary_hashes.end() ? "-" : it->second) + "\n";
-      }
-      // Every absolute path the command hashes is answered from the files uploaded so far.
+      // As the state command's sha256sum: a line per file that exists, among those it names.
       std::istringstream words(command);
       std::string word;
       while (words >> word) {
-        if (word.rfind("/etc/berth/", 0) != 0 || word.find('$') != std::string::npos) continue;
-        if (!word.empty() && word.back() == ';') word.pop_back();
+        if (word.rfind("/etc/berth/", 0) != 0) continue;
         auto it = host_->files.find(word);
-        r.stdout_data += word + " " + (it == host_->files.end() ? "-" : sha256(it->second)) + "\n";
+        if (it != host_->files.end()) r.stdout_data += sha256(it->second) + "  " + word + "\n";
+      }
+      // The image's SHA256SUMS, with the binaries the machine has.
+      for (const auto& [name, hash] : host_->binary_hashes) {
+        r.stdout_data += hash + "  image:" + name + "\n";
       }
       r.stdout_data += host_->engine_running ? "engine running\n" : "engine stopped\n";
     }
