@@ -3,7 +3,8 @@
 # engine in a network namespace of its own. Prints the figures issue 3 sets and their ratios:
 #   run --rm --network none busybox true (median)   target berthd <= 0.25 x dockerd
 #   run --rm busybox true on the default bridge      target <= 0.3 x
-#   50 x run -d, then docker ps -a                    target <= 0.5 x each
+#   50 x run -d, then docker ps -a                    target <= 0.5 x each (ps: the CLI wall time, and
+#                                                     the engine's own answer to its request by curl)
 #   idle RSS, 10 running containers, engine + shims   target <= 0.1 x (dockerd + containerd + shims)
 # Usage (root): bench/engine_vs_dockerd.sh [RUNS]   (default 11 runs for the medians)
 set -euo pipefail
@@ -34,6 +35,23 @@ time_runs() {
   done | median
 }
 
+# time_pair ARGS... : "DOCKERD_MS BERTHD_MS", the medians of RUNS invocations of `docker ARGS` against
+# each engine, taken in turns (dockerd, berthd, dockerd, ...). On a shared machine the load drifts
+# within seconds; timing all of one engine's runs and then all of the other's would put that drift
+# into the ratio.
+time_pair() {
+  local i t0 d=() b=()
+  for ((i = 0; i < runs; i++)); do
+    t0=$(now_ms)
+    dockerd_netns_docker "$@" >/dev/null
+    d+=($(($(now_ms) - t0)))
+    t0=$(now_ms)
+    berthd_netns_docker "$@" >/dev/null
+    b+=($(($(now_ms) - t0)))
+  done
+  echo "$(printf '%s\n' "${d[@]}" | median) $(printf '%s\n' "${b[@]}" | median)"
+}
+
 # RSS in kB of every process whose command line matches one of the patterns.
 rss_of() {
   local total=0 pid rss
@@ -53,14 +71,12 @@ berthd_netns_docker load -qi "$image" >/dev/null
 dockerd_netns_docker run --rm --network none busybox true
 berthd_netns_docker run --rm --network none busybox true
 
-echo "== run --rm --network none busybox true, median of $runs"
-d_none=$(time_runs dockerd_netns_docker run --rm --network none busybox true)
-b_none=$(time_runs berthd_netns_docker run --rm --network none busybox true)
+echo "== run --rm --network none busybox true, median of $runs (the engines take turns)"
+read -r d_none b_none < <(time_pair run --rm --network none busybox true)
 echo "dockerd ${d_none} ms   berthd ${b_none} ms   ratio $(ratio "$b_none" "$d_none") (target <= 0.25)"
 
-echo "== run --rm busybox true on the default bridge, median of $runs"
-d_bridge=$(time_runs dockerd_netns_docker run --rm busybox true)
-b_bridge=$(time_runs berthd_netns_docker run --rm busybox true)
+echo "== run --rm busybox true on the default bridge, median of $runs (the engines take turns)"
+read -r d_bridge b_bridge < <(time_pair run --rm busybox true)
 echo "dockerd ${d_bridge} ms   berthd ${b_bridge} ms   ratio $(ratio "$b_bridge" "$d_bridge") (target <= 0.3)"
 
 echo "== 50 containers created and started in a row (run -d), then ps -a"
@@ -68,22 +84,23 @@ fifty() { local i; for ((i = 0; i < 50; i++)); do "$1" run -d --network none bus
 t0=$(now_ms); fifty dockerd_netns_docker; d_fifty=$(($(now_ms) - t0))
 t0=$(now_ms); fifty berthd_netns_docker; b_fifty=$(($(now_ms) - t0))
 echo "50 x run -d: dockerd ${d_fifty} ms   berthd ${b_fifty} ms   ratio $(ratio "$b_fifty" "$d_fifty") (target <= 0.5)"
-d_ps=$(time_runs dockerd_netns_docker ps -a)
-b_ps=$(time_runs berthd_netns_docker ps -a)
-echo "ps -a (50): dockerd ${d_ps} ms   berthd ${b_ps} ms   ratio $(ratio "$b_ps" "$d_ps") (target <= 0.5)"
-# The CLI's own start-up (`docker --version` alone takes ~20 ms here) is most of either figure above,
-# so also time the engine's answer alone: the request `docker ps -a` makes, by curl's own clock.
+# ps -a in two lines. The CLI's wall time is mostly the docker CLI's own start-up (`docker --version`
+# alone takes ~20 ms here), for either engine, so the engine's part is also timed alone: the request
+# `docker ps -a` makes, by curl's own clock, median of many calls.
+read -r d_ps b_ps < <(time_pair ps -a)
+cli_ms=$(time_runs docker --version)
+api_calls=$((runs * 5))
 api_ms() {
   local i
-  for ((i = 0; i < runs; i++)); do
+  for ((i = 0; i < api_calls; i++)); do
     curl -s -o /dev/null -w '%{time_total}\n' --unix-socket "$1" "http://engine/v1.41/containers/json?all=1"
-  done | awk '{printf "%.2f\n", $1 * 1000}' | median
+  done | awk '{printf "%.3f\n", $1 * 1000}' | median
 }
-cli_ms=$(time_runs docker --version)
+# (Many calls each, so one engine's calls are seconds apart from the other's at most.)
 d_api=$(api_ms "${BERTH_DOCKERD_HOST#unix://}")
 b_api=$(api_ms "$BERTH_BERTHD_SOCK")
-echo "  of which the CLI alone (docker --version): ${cli_ms} ms"
-echo "  GET /containers/json?all=1 (50): dockerd ${d_api} ms   berthd ${b_api} ms   ratio $(ratio "$b_api" "$d_api")"
+echo "ps -a (50), CLI wall time: dockerd ${d_ps} ms   berthd ${b_ps} ms   ratio $(ratio "$b_ps" "$d_ps") (target <= 0.5; CLI-bound: docker --version alone ${cli_ms} ms)"
+echo "ps -a (50), engine answer (GET /containers/json?all=1 by curl, median of ${api_calls}): dockerd ${d_api} ms   berthd ${b_api} ms   ratio $(ratio "$b_api" "$d_api") (target <= 0.5)"
 dockerd_netns_docker rm -f $(dockerd_netns_docker ps -aq) >/dev/null
 berthd_netns_docker rm -f $(berthd_netns_docker ps -aq) >/dev/null
 

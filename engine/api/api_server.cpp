@@ -1,7 +1,5 @@
 #include "engine/api/api_server.hpp"
 
-#include <malloc.h>
-
 #include <regex>
 
 #include "common/atomic_file.hpp"
@@ -9,6 +7,7 @@
 #include "common/log.hpp"
 #include "engine/api/container_data_routes.hpp"
 #include "engine/api/container_routes.hpp"
+#include "engine/api/deferred_trim.hpp"
 #include "engine/api/exec_routes.hpp"
 #include "engine/api/image_routes.hpp"
 #include "engine/api/network_routes.hpp"
@@ -63,9 +62,11 @@ std::unique_ptr<http::Server> make_api_server(const SystemContext& ctx) {
                                {"Ostype", "linux"},
                                {"Server", std::string("berth/") + BERTH_VERSION + " (linux)"}});
   server->set_request_filter(version_filter);
-  // Each connection has a thread, and each thread's allocations leave freed pages behind in
-  // malloc's arenas; an engine that sits idle for days should not keep its busiest moment's memory.
-  server->set_idle_callback([] { ::malloc_trim(0); });
+  // Memory freed by the connections' threads goes back to the system once the API rests a second
+  // (well within the 3 s the idle-memory benchmark waits). The callback, and with it the trimmer,
+  // lives as long as the server.
+  auto trim = std::make_shared<DeferredTrim>(std::chrono::seconds(1));
+  server->set_idle_callback([trim] { trim->idle(); });
   return server;
 }
 

@@ -44,6 +44,17 @@ std::string stream_content_type(bool tty, const http::Request& req) {
                                  : "application/vnd.docker.raw-stream";
 }
 
+// ancestor= filters: an image's ID, or "" for an image that does not exist (it matches nothing).
+std::function<std::string(const std::string&)> image_id_resolver(ImageStore& images) {
+  return [&images](const std::string& ref) {
+    try {
+      return images.get(ref).id;
+    } catch (const Error&) {
+      return std::string();
+    }
+  };
+}
+
 }  // namespace
 
 void add_container_routes(http::Router& r, ContainerManager& containers, ImageStore& images) {
@@ -56,26 +67,42 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
   r.add("GET", "/containers/json", [&](http::Request& req, http::Response& res) {
     auto filter = ContainerFilter::parse(req.query("filters").value_or(""));
     filter.resolve_references([&](const std::string& ref) { return containers.get(ref).created; });
+    filter.resolve_images(image_id_resolver(images));
     const bool all = req.query_bool("all") || filter.has("status") || filter.has("exited");
+    const bool with_size = req.query_bool("size");
     const auto limit = query_int(req, "limit").value_or(-1);
-    auto list = containers.all();
-    std::sort(list.begin(), list.end(),
-              [](const Container& a, const Container& b) { return a.created > b.created; });
-    auto resolve_image = [&](const std::string& ref) {
-      try {
-        return images.get(ref).id;
-      } catch (const Error&) {
-        return std::string();
-      }
+    // Rows are written as JSON text straight from each record, under its lock: no copies of the
+    // records, no JSON tree (this answer is most of `docker ps`).
+    struct Row {
+      std::string created;
+      std::string json;
     };
-    json rows = json::array();
-    for (const auto& c : list) {
-      if (!all && !c.state.running()) continue;
-      if (!filter.matches(c, resolve_image)) continue;
-      if (limit > 0 && static_cast<int64_t>(rows.size()) >= limit) break;
-      rows.push_back(summary_json(c, req.query_bool("size"), containers));
+    std::vector<Row> rows;
+    std::vector<Container> sized;  // sizes walk the disk: computed outside the containers' locks
+    containers.for_each([&](const Container& c) {
+      if (!all && !c.state.running()) return;
+      if (!filter.matches(c)) return;
+      if (with_size) {
+        sized.push_back(c);
+        return;
+      }
+      rows.push_back({c.created, {}});
+      append_summary_json(rows.back().json, c, std::nullopt);
+    });
+    for (const auto& c : sized) {
+      rows.push_back({c.created, {}});
+      append_summary_json(rows.back().json, c, container_size_rw(c, containers));
     }
-    res.send_json(200, rows);
+    std::sort(rows.begin(), rows.end(),
+              [](const Row& a, const Row& b) { return a.created > b.created; });
+    if (limit > 0 && static_cast<int64_t>(rows.size()) > limit) rows.resize(limit);
+    std::string body = "[";
+    for (const auto& row : rows) {
+      if (body.size() > 1) body += ',';
+      body += row.json;
+    }
+    body += "]\n";  // as send_json ends every body
+    res.send(200, body);
   });
 
   r.add("GET", "/containers/{id}/json", [&](http::Request& req, http::Response& res) {
@@ -183,16 +210,10 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
   });
 
   r.add("POST", "/containers/prune", [&](http::Request& req, http::Response& res) {
-    const auto filter = ContainerFilter::parse(req.query("filters").value_or(""));
-    auto resolve_image = [&](const std::string& ref) {
-      try {
-        return images.get(ref).id;
-      } catch (const Error&) {
-        return std::string();
-      }
-    };
+    auto filter = ContainerFilter::parse(req.query("filters").value_or(""));
+    filter.resolve_images(image_id_resolver(images));
     const auto [deleted, reclaimed] =
-        containers.prune([&](const Container& c) { return filter.matches(c, resolve_image); });
+        containers.prune([&](const Container& c) { return filter.matches(c); });
     res.send_json(200, {{"ContainersDeleted", deleted}, {"SpaceReclaimed", reclaimed}});
   });
 }

@@ -117,15 +117,14 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
 
   r.add("GET", "/info", [&ctx](http::Request&, http::Response& res) {
     int running = 0, paused = 0, stopped = 0;
-    const auto all = ctx.containers.all();
-    for (const auto& c : all) {
+    ctx.containers.for_each([&](const Container& c) {
       if (c.state.status == "paused")
         ++paused;
       else if (c.state.running())
         ++running;
       else
         ++stopped;
-    }
+    });
     struct sysinfo si {};
     sysinfo(&si);
     json runtimes = json::object();
@@ -144,7 +143,7 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
       }
     }();
     json info = {{"ID", ctx.engine_id},
-                 {"Containers", all.size()},
+                 {"Containers", running + paused + stopped},
                  {"ContainersRunning", running},
                  {"ContainersPaused", paused},
                  {"ContainersStopped", stopped},

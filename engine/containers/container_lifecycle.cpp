@@ -91,7 +91,8 @@ bool ContainerManager::should_restart(const Entry& e) const {
   return false;
 }
 
-void ContainerManager::on_exit(const EntryPtr& e, const ShimExit& exit, Persist persist) {
+void ContainerManager::on_exit(const EntryPtr& e, const ShimExit& exit, Persist persist,
+                               Release release) {
   Container& c = e->c;
   c.state.status = "exited";
   c.state.exit_code = exit.exit_code;
@@ -101,7 +102,7 @@ void ContainerManager::on_exit(const EntryPtr& e, const ShimExit& exit, Persist 
   c.state.finished_at =
       exit.finished_at.empty() ? rfc3339_nano(std::chrono::system_clock::now()) : exit.finished_at;
   e->shim.reset();
-  release_resources(*e);
+  if (release == Release::now) release_resources(*e);
   if (persist == Persist::yes) save(c);
   if (exit.oom_killed) publish(c, "oom");
   publish(c, "die", {{"exitCode", std::to_string(exit.exit_code)}});
@@ -142,15 +143,22 @@ void ContainerManager::monitor(EntryPtr e) {
     const auto started = e->c.state.started_at;
     // An auto-remove container's record is deleted right below: writing its exit first is waste.
     const bool auto_remove = e->c.host_config.value("AutoRemove", false);
-    on_exit(e, *exit, auto_remove ? Persist::no : Persist::yes);
-    if (!should_restart(*e)) {
-      if (auto_remove) {
-        remove_locked(e, lock);
-        lock.unlock();
-        collect_unused_images();
-      }
+    if (auto_remove) {
+      // AutoRemove excludes restart policies (create and update refuse both), so this exit is
+      // its last.
+      const auto exited = std::chrono::steady_clock::now();
+      on_exit(e, *exit, Persist::no, Release::by_caller);
+      const std::string id = e->c.id;
+      remove_after_exit(e, lock);
+      // With the start's phases: where the engine's part of `docker run --rm` goes.
+      log::debug(
+          "container auto-removed",
+          {{"id", id}, {"ms", milliseconds_text(std::chrono::steady_clock::now() - exited)}});
+      collect_unused_images();
       return;
     }
+    on_exit(e, *exit);
+    if (!should_restart(*e)) return;
     // Docker's backoff: doubling from 100 ms, reset when the container ran for 10 s or more.
     try {
       if (std::chrono::system_clock::now() - parse_rfc3339(started) > 10s) backoff = 100ms;
@@ -342,28 +350,53 @@ void ContainerManager::remove_container(const std::string& ref, bool force) {
 
 void ContainerManager::remove_locked(const EntryPtr& e, std::unique_lock<std::mutex>&) {
   if (e->removed) return;
-  Container& c = e->c;
-  c.state.status = "removing";
+  e->c.state.status = "removing";
   release_resources(*e);
-  if (!e->shim_deletes_runtime_state && runtime_.has_state(c.id)) {
-    try {
-      runtime_.remove(c.id, true);
-    } catch (const Error& ex) {
-      log::warn("cannot delete container from the runtime", {{"id", c.id}, {"error", ex.what()}});
-    }
-  }
-  move_to_trash(bundle_dir(c.id), paths_.exec_root);
-  move_to_trash(container_dir(c.id), paths_.data_root);
+  discard_files(e->c.id, e->shim_deletes_runtime_state);
+  forget_locked(*e);
+}
+
+// `docker run --rm` waits for "removed", so the container leaves the engine's view first, under
+// its lock, and its mount and files are given back after: an overlay unmount syncs the upper
+// layer's filesystem, 1-1.5 ms that every `run --rm` would otherwise wait for (several on a busy
+// disk). Nothing else can reach the container by then (it is out of the maps; holders of its entry
+// see `removed`). Its network still goes first: the next `run -p` with the same port may come the
+// moment this one returns. If berthd dies in between, the record is still there, and restore
+// removes it as any exited auto-remove container.
+void ContainerManager::remove_after_exit(const EntryPtr& e, std::unique_lock<std::mutex>& lock) {
+  e->c.state.status = "removing";
+  HeldResources held = take_resources_locked(*e);
+  give_back_network(held);
+  const bool shim_deletes_runtime_state = e->shim_deletes_runtime_state;
+  forget_locked(*e);
+  lock.unlock();
+  give_back(held);
+  discard_files(held.id, shim_deletes_runtime_state);
+}
+
+void ContainerManager::forget_locked(Entry& e) {
   {
     std::lock_guard maps(mutex_);
-    by_id_.erase(c.id);
-    id_by_name_.erase(c.name);
+    by_id_.erase(e.c.id);
+    id_by_name_.erase(e.c.name);
   }
-  e->removed = true;
-  for (auto& p : e->pending) p.reset();
-  e->pending.clear();
-  publish(c, "destroy");
-  e->changed.notify_all();
+  e.removed = true;
+  for (auto& p : e.pending) p.reset();
+  e.pending.clear();
+  publish(e.c, "destroy");
+  e.changed.notify_all();
+}
+
+void ContainerManager::discard_files(const std::string& id, bool shim_deletes_runtime_state) {
+  if (!shim_deletes_runtime_state && runtime_.has_state(id)) {
+    try {
+      runtime_.remove(id, true);
+    } catch (const Error& ex) {
+      log::warn("cannot delete container from the runtime", {{"id", id}, {"error", ex.what()}});
+    }
+  }
+  move_to_trash(bundle_dir(id), paths_.exec_root);
+  move_to_trash(container_dir(id), paths_.data_root);
 }
 
 void ContainerManager::resize(const std::string& ref, int height, int width) {

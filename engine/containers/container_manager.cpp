@@ -135,8 +135,12 @@ std::string ContainerManager::log_path(const std::string& id) const {
   return container_dir(id) + "/" + id + "-json.log";
 }
 
-void ContainerManager::save(const Container& c) const {
-  write_file_atomic(container_dir(c.id) + "/config.v2.json", c.to_record().dump(), 0600);
+void ContainerManager::save(const Container& c, Durability durability) const {
+  const std::string path = container_dir(c.id) + "/config.v2.json";
+  if (durability == Durability::synced)
+    write_file_atomic(path, c.to_record().dump(), 0600);
+  else
+    write_file_replace(path, c.to_record().dump(), 0600);
 }
 
 void ContainerManager::publish(const Container& c, const std::string& action,
@@ -183,17 +187,23 @@ Container ContainerManager::get(const std::string& ref) const {
 }
 
 std::vector<Container> ContainerManager::all() const {
+  std::vector<Container> out;
+  for_each([&](const Container& c) { out.push_back(c); });
+  return out;
+}
+
+void ContainerManager::for_each(const std::function<void(const Container&)>& fn) const {
+  // The entries are collected first: a container's lock is never taken under the maps' lock.
   std::vector<EntryPtr> entries;
   {
     std::lock_guard lock(mutex_);
+    entries.reserve(by_id_.size());
     for (const auto& [id, e] : by_id_) entries.push_back(e);
   }
-  std::vector<Container> out;
   for (const auto& e : entries) {
     std::lock_guard lock(e->mutex);
-    if (!e->removed) out.push_back(e->c);
+    if (!e->removed) fn(e->c);
   }
-  return out;
 }
 
 bool ContainerManager::image_in_use(const std::string& image_id) const {
@@ -202,8 +212,9 @@ bool ContainerManager::image_in_use(const std::string& image_id) const {
 
 std::vector<std::string> ContainerManager::containers_using(const std::string& image_id) const {
   std::vector<std::string> ids;
-  for (const auto& c : all())
+  for_each([&](const Container& c) {
     if (c.image_id == image_id) ids.push_back(c.id);
+  });
   return ids;
 }
 
@@ -218,24 +229,37 @@ void ContainerManager::prepare_rootfs(Entry& e) {
   mount_overlay(images_.layer_dirs(image), rw + "/upper", rw + "/work", rootfs_dir(c.id));
 }
 
-void ContainerManager::release_resources(Entry& e) {
-  const std::string& id = e.c.id;
+ContainerManager::HeldResources ContainerManager::take_resources_locked(Entry& e) {
   // The last health result stays visible in inspect, as with docker.
   e.health_checker.reset();
   ++e.health_generation;
+  HeldResources held{e.c.id, !e.c.network.is_null()};
+  e.c.network = nullptr;
+  return held;
+}
+
+void ContainerManager::give_back(HeldResources& held) {
   try {
-    unmount(rootfs_dir(id));
+    unmount(rootfs_dir(held.id));
   } catch (const std::exception& ex) {
-    log::warn("cannot unmount container rootfs", {{"id", id}, {"error", ex.what()}});
+    log::warn("cannot unmount container rootfs", {{"id", held.id}, {"error", ex.what()}});
   }
-  if (!e.c.network.is_null()) {
-    try {
-      network_.detach(id);
-    } catch (const std::exception& ex) {
-      log::warn("cannot detach container network", {{"id", id}, {"error", ex.what()}});
-    }
-    e.c.network = nullptr;
+  give_back_network(held);
+}
+
+void ContainerManager::give_back_network(HeldResources& held) {
+  if (!held.network) return;
+  held.network = false;
+  try {
+    network_.detach(held.id);
+  } catch (const std::exception& ex) {
+    log::warn("cannot detach container network", {{"id", held.id}, {"error", ex.what()}});
   }
+}
+
+void ContainerManager::release_resources(Entry& e) {
+  HeldResources held = take_resources_locked(e);
+  give_back(held);
 }
 
 void ContainerManager::with_rootfs(
@@ -346,10 +370,11 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     phase_start = now;
     return milliseconds_text(elapsed);
   };
-  std::string prepare_ms, launch_ms;
+  std::string rootfs_ms, prepare_ms, launch_ms;
   try {
     clear_previous_runtime_state(e);
     prepare_rootfs(e);
+    rootfs_ms = lap();
     OciSpecInput in;
     const std::string mode = network_mode(c);
     std::string ip, gateway;
@@ -431,9 +456,7 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
   for (auto& pending : e.pending) connect_pending_attach(e, *pending);
   e.pending.clear();
   e.shim->start();
-  log::debug(
-      "container started",
-      {{"id", c.id}, {"prepare_ms", prepare_ms}, {"launch_ms", launch_ms}, {"start_ms", lap()}});
+  const std::string start_ms = lap();
   c.state.status = "running";
   c.state.pid = e.shim->pid();
   c.state.exit_code = 0;
@@ -443,8 +466,22 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
   c.state.finished_at = "0001-01-01T00:00:00Z";
   c.has_been_started = true;
   start_health_check(e);
-  save(c);
+  // Without a restart policy nothing depends on this record surviving a power loss: after one,
+  // nothing runs whatever the record says, and only a restart policy (which needs "has been
+  // started") would act on it. So the start does not wait for the disk (0.5-1 ms of every
+  // `docker run` on a quiet disk, far more on a busy one); the rename still keeps the record whole
+  // if berthd dies. The cost: a power loss within seconds of a `run --rm` can leave that container
+  // listed as created, as one between its create and start always could.
+  const bool restarts =
+      c.host_config.value("RestartPolicy", json::object()).value("Name", "no") != "no";
+  save(c, restarts ? Durability::synced : Durability::renamed);
   publish(c, "start");
+  log::debug("container started", {{"id", c.id},
+                                   {"rootfs_ms", rootfs_ms},
+                                   {"prepare_ms", prepare_ms},
+                                   {"launch_ms", launch_ms},
+                                   {"start_ms", start_ms},
+                                   {"save_ms", lap()}});
   e.changed.notify_all();
   (void)lock;
 }

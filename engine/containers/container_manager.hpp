@@ -92,6 +92,9 @@ class ContainerManager {
   std::string resolve(const std::string& ref) const;  // NotFound("No such container: ref")
   Container get(const std::string& ref) const;
   std::vector<Container> all() const;
+  // Calls `fn` for each container, under that container's lock and without copying its record
+  // (`docker ps` visits them all). `fn` must not call back into the manager.
+  void for_each(const std::function<void(const Container&)>& fn) const;
   nlohmann::json inspect(const std::string& ref) const;
 
   // Runs `fn` with the container's root filesystem mounted (temporarily, when it is not running).
@@ -142,19 +145,42 @@ class ContainerManager {
   using EntryPtr = std::shared_ptr<Entry>;
 
   EntryPtr find(const std::string& ref) const;
-  void save(const Container& c) const;
+  enum class Durability { synced, renamed };
+  // Writes the record atomically; `synced` also waits for the disk (fsync of file and directory),
+  // `renamed` only guarantees a whole record across an engine crash, not a power loss.
+  void save(const Container& c, Durability durability = Durability::synced) const;
   void start_locked(Entry& e, std::unique_lock<std::mutex>& lock);
   void prepare_rootfs(Entry& e);
   void clear_previous_runtime_state(Entry& e);
   void start_health_check(Entry& e);
   ProbeResult run_health_probe(const Container& c, const std::vector<std::string>& command,
                                std::chrono::nanoseconds timeout) const;
-  void release_resources(Entry& e);
+  // What a stopped container still holds: its rootfs mount and its network attachment.
+  struct HeldResources {
+    std::string id;
+    bool network = false;
+  };
+  // Stops the health check and takes the container's resources off its record (under its lock);
+  // give_back() releases them (the network alone: give_back_network()), and needs no lock.
+  HeldResources take_resources_locked(Entry& e);
+  void give_back(HeldResources& held);
+  void give_back_network(HeldResources& held);
+  void release_resources(Entry& e);  // both at once
   enum class Persist { yes, no };
-  void on_exit(const EntryPtr& e, const ShimExit& exit, Persist persist = Persist::yes);
+  // Release::by_caller leaves the resources held for the caller to take (auto-remove).
+  enum class Release { now, by_caller };
+  void on_exit(const EntryPtr& e, const ShimExit& exit, Persist persist = Persist::yes,
+               Release release = Release::now);
   void monitor(EntryPtr e);
   bool should_restart(const Entry& e) const;
   void remove_locked(const EntryPtr& e, std::unique_lock<std::mutex>& lock);
+  // An auto-remove container that just exited: gone from the engine at once, its resources and
+  // files released after the lock (and with it the answer to `wait`) is given up.
+  void remove_after_exit(const EntryPtr& e, std::unique_lock<std::mutex>& lock);
+  // Out of the maps, `removed` set, waiters woken.
+  void forget_locked(Entry& e);
+  // The runtime's state, the bundle and the record go (the rootfs is unmounted by now).
+  void discard_files(const std::string& id, bool shim_deletes_runtime_state);
   void remove_container(const std::string& ref, bool force);
   void collect_unused_images();
   void publish(const Container& c, const std::string& action,

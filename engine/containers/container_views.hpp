@@ -2,8 +2,11 @@
 // The JSON shapes docker clients read for containers: `docker inspect` and `docker ps` rows, and
 // ps's filters.
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -16,24 +19,32 @@ namespace berth::engine {
 class ContainerManager;
 
 nlohmann::json inspect_json(const Container& c, const ContainerManager& manager);
+// A `docker ps` row appended to `out` as JSON text; SizeRw and SizeRootFs when `size_rw` is given.
+void append_summary_json(std::string& out, const Container& c, std::optional<int64_t> size_rw);
+// The size of the container's writable layer (a walk of its files: not for under a lock).
+int64_t container_size_rw(const Container& c, const ContainerManager& manager);
 nlohmann::json summary_json(const Container& c, bool with_size, const ContainerManager& manager);
 
 // `docker ps --filter`: status, name, label, id, ancestor, exited, before, since, network.
+// Everything that needs a lookup (names as patterns, images, other containers) is resolved once,
+// before matching, which runs under each container's lock.
 class ContainerFilter {
  public:
-  // `resolve_image(ref)` → image ID or "" (for ancestor=busybox).
   static ContainerFilter parse(const std::string& filters_json);
   // before= and since= name containers: `created_of(ref)` gives a container's creation time
   // (RFC 3339), throwing NotFound for an unknown one, as dockerd answers.
   void resolve_references(const std::function<std::string(const std::string&)>& created_of);
-  bool matches(const Container& c,
-               const std::function<std::string(const std::string&)>& resolve_image) const;
+  // ancestor= names images: `resolve_image(ref)` gives an image ID, or "" for an unknown image.
+  void resolve_images(const std::function<std::string(const std::string&)>& resolve_image);
+  bool matches(const Container& c) const;
   bool has(const std::string& key) const { return terms_.contains(key); }
   const std::vector<std::string>& values(const std::string& key) const;
 
  private:
   std::map<std::string, std::vector<std::string>> terms_;
   std::optional<std::chrono::system_clock::time_point> before_, since_;
+  std::vector<std::string> ancestor_ids_;                 // per ancestor= value, "" if unknown
+  std::vector<std::optional<std::regex>> name_patterns_;  // per name= value; none: not a regex
 };
 
 }  // namespace berth::engine

