@@ -112,6 +112,13 @@ void add_client_commands(CLI::App& app, ClientEnv& env) {
   add_system_commands(app, env, false);
   add_stats_command(app, env);
   add_cp_command(app, env);
+  add_pull_push_commands(app, env);
+  add_import_command(app, env);
+  add_update_command(app, env);
+  add_network_commands(app, env);
+  add_volume_commands(app, env);
+  add_build_command(app, env);
+  add_login_commands(app, env);
 
   auto* container = app.add_subcommand("container", "Manage containers");
   container->require_subcommand(1);
@@ -123,16 +130,26 @@ void add_client_commands(CLI::App& app, ClientEnv& env) {
   add_inspect_command(*container, env, "container");
   add_stats_command(*container, env);
   add_cp_command(*container, env);
+  add_update_command(*container, env);
 
   auto* image = app.add_subcommand("image", "Manage images");
   image->require_subcommand(1);
   add_images_command(*image, env, true);
   add_image_commands(*image, env, true);
   add_inspect_command(*image, env, "image");
+  add_pull_push_commands(*image, env);
+  add_import_command(*image, env);
+  add_image_prune_command(*image, env);
+  add_build_command(*image, env);
 
   auto* system = app.add_subcommand("system", "Manage the engine");
   system->require_subcommand(1);
   add_system_commands(*system, env, true);
+  add_system_prune_command(*system, env);
+
+  auto* builder = app.add_subcommand("builder", "Manage builds");
+  builder->require_subcommand(1);
+  add_build_command(*builder, env);
 }
 
 }  // namespace berth::cli::client

@@ -85,5 +85,14 @@ void add_image_commands(CLI::App& parent, ClientEnv& env,
 void add_system_commands(CLI::App& parent, ClientEnv& env, bool grouped);  // info events df
 void add_stats_command(CLI::App& parent, ClientEnv& env);
 void add_cp_command(CLI::App& parent, ClientEnv& env);
+void add_pull_push_commands(CLI::App& parent, ClientEnv& env);  // pull push
+void add_import_command(CLI::App& parent, ClientEnv& env);
+void add_update_command(CLI::App& parent, ClientEnv& env);
+void add_image_prune_command(CLI::App& image_group, ClientEnv& env);
+void add_system_prune_command(CLI::App& system_group, ClientEnv& env);
+void add_network_commands(CLI::App& app, ClientEnv& env);  // the `network` group
+void add_volume_commands(CLI::App& app, ClientEnv& env);   // the `volume` group
+void add_build_command(CLI::App& parent, ClientEnv& env);
+void add_login_commands(CLI::App& app, ClientEnv& env);  // login logout
 
 }  // namespace berth::cli::client

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/client/attach_session.hpp"
+#include "cli/client/image_pull.hpp"
 #include "cli/client/image_reference.hpp"
 #include "common/http_client.hpp"
 
@@ -26,26 +27,8 @@ EngineTarget pinned_target(ClientEnv& env) {
 }  // namespace
 
 void pull_image(ClientEnv& env, const std::string& reference, std::ostream& progress) {
-  auto target = pull_target(reference);
-  auto response = env.engine().stream("POST",
-                                      "/images/create?fromImage=" + url_encode(target.from_image) +
-                                          "&tag=" + url_encode(target.tag),
-                                      {}, {{"X-Registry-Auth", "e30="}});
-  std::string line;
-  while (response->read_line(line)) {
-    if (line.empty()) continue;
-    Json message;
-    try {
-      message = Json::parse(line);
-    } catch (const Json::exception&) {
-      continue;
-    }
-    if (message.contains("error")) throw Error(get_string(message, "error"));
-    const std::string status = get_string(message, "status");
-    if (status.empty() || status == "Downloading" || status == "Extracting") continue;
-    const std::string id = get_string(message, "id");
-    progress << (id.empty() ? "" : id + ": ") << status << "\n";
-  }
+  // The same request and rendering as `berth pull`; docker draws it on stderr for run/create.
+  pull_with_progress(env, PullRequest{reference, false, ""}, screen_for(progress, 2));
 }
 
 std::string create_container(ClientEnv& env, const ContainerFlags& flags, const std::string& image,

@@ -1,5 +1,10 @@
-// berth stats --no-stream: one sample per container, in docker's columns.
+// berth stats: one sample per container, in docker's columns; refreshed until interrupted
+// unless --no-stream.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <chrono>
+#include <thread>
 
 #include "cli/client/client_env.hpp"
 #include "cli/client/human_units.hpp"
@@ -89,7 +94,7 @@ Json stats_row(const std::string& id, const std::string& name, const Json& s, bo
       {"PIDs", std::to_string(get_int64(member(s, "pids_stats"), "current"))}};
 }
 
-int show_stats(ClientEnv& env, const StatsFlags& flags) {
+std::string stats_table(ClientEnv& env, const StatsFlags& flags) {
   std::vector<std::pair<std::string, std::string>> targets;  // id or name as asked, display name
   if (flags.containers.empty()) {
     auto list = env.engine().call_json(
@@ -126,15 +131,28 @@ int show_stats(ClientEnv& env, const StatsFlags& flags) {
        {"NetIO", "NET I/O"},
        {"BlockIO", "BLOCK I/O"},
        {"PIDs", "PIDS"}}};
-  env.out() << render_listing(flags.format, rows, style);
-  return 0;
+  return render_listing(flags.format, rows, style);
+}
+
+// Without --no-stream docker redraws the table in place on a terminal (clear screen, cursor
+// home) and prints one table after another elsewhere, until interrupted.
+int stream_stats(ClientEnv& env, const StatsFlags& flags) {
+  const bool terminal = ::isatty(1) == 1;
+  while (true) {
+    const std::string table = stats_table(env, flags);
+    if (terminal) env.out() << "\033[2J\033[H";
+    env.out() << table;
+    env.out().flush();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
 }
 
 }  // namespace
 
 void add_stats_command(CLI::App& parent, ClientEnv& env) {
   auto flags = std::make_shared<StatsFlags>();
-  auto* cmd = parent.add_subcommand("stats", "Display a snapshot of containers' resource usage");
+  auto* cmd = parent.add_subcommand(
+      "stats", "Display a live stream of container(s) resource usage statistics");
   cmd->add_option("containers", flags->containers, "Containers (default: all running)");
   cmd->add_flag("-a,--all", flags->all, "Show all containers (default shows just running)");
   cmd->add_flag("--no-stream", flags->no_stream,
@@ -143,8 +161,9 @@ void add_stats_command(CLI::App& parent, ClientEnv& env) {
   cmd->add_option("--format", flags->format, "Format output: table, json or a Go template");
   cmd->callback([&env, flags] {
     run_command(env, [&] {
-      // Streaming (a refreshing screen) is not implemented yet: every call shows one sample.
-      return show_stats(env, *flags);
+      if (!flags->no_stream) return stream_stats(env, *flags);
+      env.out() << stats_table(env, *flags);
+      return 0;
     });
   });
 }
