@@ -77,8 +77,8 @@ int run_berth(const std::vector<std::string>& args, CliContext& context) {
   // The container client: docker's commands and global engine flags (-H, --tlsverify, --machine).
   client::ClientEnv client_env{context, env};
   client::add_engine_flags(app, client_env);
-  client::add_client_commands(app, client_env);
   const std::string command = client::command_word(args);
+  client::add_client_commands(app, client_env, command);
   if (command == "machine" || command == "completion") {
     try {
       machine_support(context).add_commands(app, env);

@@ -99,27 +99,66 @@ std::string command_word(const std::vector<std::string>& args) {
   return "";
 }
 
-void add_client_commands(CLI::App& app, ClientEnv& env) {
-  add_version_commands(app, env);
-  add_ps_command(app, env, false);
-  add_images_command(app, env, false);
-  add_run_commands(app, env);
-  add_container_commands(app, env);
-  add_logs_command(app, env);
-  add_exec_command(app, env);
-  add_inspect_command(app, env, "");
-  add_image_commands(app, env, false);
-  add_system_commands(app, env, false);
-  add_stats_command(app, env);
-  add_cp_command(app, env);
-  add_pull_push_commands(app, env);
-  add_import_command(app, env);
-  add_update_command(app, env);
-  add_network_commands(app, env);
-  add_volume_commands(app, env);
-  add_build_command(app, env);
-  add_login_commands(app, env);
+namespace {
 
+void add_container_group(CLI::App& app, ClientEnv& env);
+void add_image_group(CLI::App& app, ClientEnv& env);
+void add_system_group(CLI::App& app, ClientEnv& env);
+void add_builder_group(CLI::App& app, ClientEnv& env);
+
+// Which registration adds which top-level commands. Building CLI11's whole tree (hundreds of
+// options) is a good part of berth's start-up, so a command line names its command and only that
+// part is built; a word not listed here (or none: help) builds everything. The unit test
+// "lazy registration" checks every command of the full tree is found this way.
+struct TopLevel {
+  const char* names[10];  // unused slots stay null
+  void (*add)(CLI::App&, ClientEnv&);
+};
+const TopLevel kTopLevel[] = {
+    {{"version"}, add_version_commands},
+    {{"ps"}, [](CLI::App& a, ClientEnv& e) { add_ps_command(a, e, false); }},
+    {{"images"}, [](CLI::App& a, ClientEnv& e) { add_images_command(a, e, false); }},
+    {{"run", "create", "start", "attach"}, add_run_commands},
+    {{"stop", "restart", "kill", "rm", "pause", "unpause", "wait", "rename", "top", "port"},
+     add_container_commands},
+    {{"logs"}, add_logs_command},
+    {{"exec"}, add_exec_command},
+    {{"inspect"}, [](CLI::App& a, ClientEnv& e) { add_inspect_command(a, e, ""); }},
+    {{"load", "save", "tag", "rmi", "history"},
+     [](CLI::App& a, ClientEnv& e) { add_image_commands(a, e, false); }},
+    {{"info", "events"}, [](CLI::App& a, ClientEnv& e) { add_system_commands(a, e, false); }},
+    {{"stats"}, add_stats_command},
+    {{"cp"}, add_cp_command},
+    {{"pull", "push"}, add_pull_push_commands},
+    {{"import"}, add_import_command},
+    {{"update"}, add_update_command},
+    {{"network"}, add_network_commands},
+    {{"volume"}, add_volume_commands},
+    {{"build"}, add_build_command},
+    {{"login", "logout"}, add_login_commands},
+    {{"container"}, add_container_group},
+    {{"image"}, add_image_group},
+    {{"system"}, add_system_group},
+    {{"builder"}, add_builder_group},
+};
+
+}  // namespace
+
+void add_client_commands(CLI::App& app, ClientEnv& env, const std::string& only) {
+  for (const auto& entry : kTopLevel) {
+    for (const char* name : entry.names) {
+      if (name != nullptr && only == name) {
+        entry.add(app, env);
+        return;
+      }
+    }
+  }
+  for (const auto& entry : kTopLevel) entry.add(app, env);
+}
+
+namespace {
+
+void add_container_group(CLI::App& app, ClientEnv& env) {
   auto* container = app.add_subcommand("container", "Manage containers");
   container->require_subcommand(1);
   add_ps_command(*container, env, true);
@@ -131,7 +170,9 @@ void add_client_commands(CLI::App& app, ClientEnv& env) {
   add_stats_command(*container, env);
   add_cp_command(*container, env);
   add_update_command(*container, env);
+}
 
+void add_image_group(CLI::App& app, ClientEnv& env) {
   auto* image = app.add_subcommand("image", "Manage images");
   image->require_subcommand(1);
   add_images_command(*image, env, true);
@@ -141,15 +182,21 @@ void add_client_commands(CLI::App& app, ClientEnv& env) {
   add_import_command(*image, env);
   add_image_prune_command(*image, env);
   add_build_command(*image, env);
+}
 
+void add_system_group(CLI::App& app, ClientEnv& env) {
   auto* system = app.add_subcommand("system", "Manage the engine");
   system->require_subcommand(1);
   add_system_commands(*system, env, true);
   add_system_prune_command(*system, env);
+}
 
+void add_builder_group(CLI::App& app, ClientEnv& env) {
   auto* builder = app.add_subcommand("builder", "Manage builds");
   builder->require_subcommand(1);
   add_build_command(*builder, env);
 }
+
+}  // namespace
 
 }  // namespace berth::cli::client

@@ -62,7 +62,9 @@ void run_command(ClientEnv& env, const std::function<int()>& body, int failure_c
 void add_engine_flags(CLI::App& app, ClientEnv& env);
 
 // Every top-level client command (version, ps, run, …), each file adding its own.
-void add_client_commands(CLI::App& app, ClientEnv& env);
+// `only`: the command word of the command line ("ps", "container"); only the commands registered
+// with it are built. Empty or unknown: all of them (help, completion, a mistyped command).
+void add_client_commands(CLI::App& app, ClientEnv& env, const std::string& only = "");
 
 // The first word of a berth command line that is a command, skipping global options and their
 // values: "machine" for `berth -s DIR machine ls`, "run" for `berth -H x run busybox`.
