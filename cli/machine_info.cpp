@@ -1,8 +1,8 @@
 // Read-only commands: env, ip, url, status, inspect, config, active, version.
 #include <CLI/CLI.hpp>
 
+#include "cli/client/go_template.hpp"
 #include "cli/machine_command_env.hpp"
-#include "cli/template_format.hpp"
 #include "common/error.hpp"
 #include "machine/cert_store.hpp"
 #include "machine/env_render.hpp"
@@ -129,7 +129,9 @@ void add_info_commands(CLI::App& parent, MachineCommandEnv& env) {
         run_for_each_machine(names_or_default(*inspect_names), [&](const std::string& name) {
           auto machine = load_machine(env, name);
           auto json = inspect_json(env, machine);
-          return inspect_format->empty() ? json.dump(4) : render_template(*inspect_format, json);
+          return inspect_format->empty()
+                     ? json.dump(4)
+                     : client::render_go_template(*inspect_format, json, {true});
         });
     if (int code = report_outcomes(env, outcomes); code != 0) throw CLI::RuntimeError(code);
   });

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "cli/template_format.hpp"
+#include "cli/client/go_template.hpp"
 #include "common/error.hpp"
 
 namespace berth::cli {
@@ -94,7 +94,8 @@ std::string render_ls(const std::vector<MachineRow>& rows, bool quiet, const std
     return array.dump() + "\n";
   }
   if (!format.empty()) {
-    for (const auto& row : rows) out += render_template(format, row_to_json(row)) + "\n";
+    for (const auto& row : rows)
+      out += client::render_go_template(format, row_to_json(row), {true}) + "\n";
     return out;
   }
   std::vector<std::vector<std::string>> lines = {
