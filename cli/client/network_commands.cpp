@@ -65,23 +65,6 @@ int list_networks(ClientEnv& env, const ListFlags& flags) {
   return 0;
 }
 
-int inspect_networks(ClientEnv& env, const std::vector<std::string>& names,
-                     const std::string& format) {
-  std::vector<std::string> bodies, errors;
-  for (const auto& name : names) {
-    try {
-      bodies.push_back(env.engine().call("GET", "/networks/" + url_encode(name)).body);
-    } catch (const EngineUnreachable&) {
-      throw;
-    } catch (const std::exception& e) {
-      errors.push_back(describe_failure(e));
-    }
-  }
-  print_inspected(env.out(), bodies, format);
-  for (const auto& e : errors) env.err() << e << "\n";
-  return errors.empty() ? 0 : kExitFailure;
-}
-
 struct CreateFlags {
   std::string name, driver = "bridge", ipam_driver = "default";
   std::vector<std::string> subnets, gateways, ip_ranges, options, labels;
@@ -209,7 +192,8 @@ void add_network_commands(CLI::App& app, ClientEnv& env) {
   auto verbose = std::make_shared<bool>(false);
   inspect_cmd->add_flag("-v,--verbose", *verbose, "Verbose output for diagnostics (accepted)");
   inspect_cmd->callback([&env, inspect, verbose] {
-    run_command(env, [&] { return inspect_networks(env, inspect->first, inspect->second); });
+    run_command(env,
+                [&] { return inspect_named(env, "/networks/", inspect->first, inspect->second); });
   });
 
   auto create = std::make_shared<CreateFlags>();

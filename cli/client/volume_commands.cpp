@@ -56,23 +56,6 @@ int list_volumes(ClientEnv& env, const ListFlags& flags) {
   return 0;
 }
 
-int inspect_volumes(ClientEnv& env, const std::vector<std::string>& names,
-                    const std::string& format) {
-  std::vector<std::string> bodies, errors;
-  for (const auto& name : names) {
-    try {
-      bodies.push_back(env.engine().call("GET", "/volumes/" + url_encode(name)).body);
-    } catch (const EngineUnreachable&) {
-      throw;
-    } catch (const std::exception& e) {
-      errors.push_back(describe_failure(e));
-    }
-  }
-  print_inspected(env.out(), bodies, format);
-  for (const auto& e : errors) env.err() << e << "\n";
-  return errors.empty() ? 0 : kExitFailure;
-}
-
 struct CreateFlags {
   std::string positional_name, name, driver = "local";
   std::vector<std::string> options, labels;
@@ -157,7 +140,8 @@ void add_volume_commands(CLI::App& app, ClientEnv& env) {
   inspect_cmd->add_option("volumes", inspect->first, "Volumes")->required();
   inspect_cmd->add_option("-f,--format", inspect->second, "Format output using a Go template");
   inspect_cmd->callback([&env, inspect] {
-    run_command(env, [&] { return inspect_volumes(env, inspect->first, inspect->second); });
+    run_command(env,
+                [&] { return inspect_named(env, "/volumes/", inspect->first, inspect->second); });
   });
 
   auto create = std::make_shared<CreateFlags>();
