@@ -1,7 +1,11 @@
 // Storage pools, volumes and networks of LibvirtHypervisor.
 #include <algorithm>
+#include <chrono>
+#include <string_view>
+#include <thread>
 
 #include "common/error.hpp"
+#include "common/log.hpp"
 #include "drivers/libvirt/libvirt_hypervisor.hpp"
 
 namespace berth::drivers::libvirt {
@@ -72,10 +76,25 @@ void LibvirtHypervisor::start_pool(const std::string& name) {
   }
 }
 
+// libvirt refuses to rescan a pool while a volume is being uploaded into it ("has asynchronous jobs
+// running"): another `berth machine create` copying its boot files. That create keeps the pool
+// active and up to date, so after waiting a little the rescan is skipped rather than failing a
+// create (or rm) that merely ran at the same moment.
 void LibvirtHypervisor::refresh_pool(const std::string& name) {
   PoolPtr p = pool(name);
-  if (virStoragePoolRefresh(p.get(), 0) < 0) {
-    throw_last_error("refresh storage pool " + name);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (virStoragePoolRefresh(p.get(), 0) < 0) {
+    virErrorPtr error = virGetLastError();
+    const bool busy =
+        error != nullptr && error->message != nullptr &&
+        std::string_view(error->message).find("asynchronous jobs") != std::string_view::npos;
+    if (!busy) throw_last_error("refresh storage pool " + name);
+    if (std::chrono::steady_clock::now() >= give_up) {
+      log::warn("storage pool busy with another upload; using it without a rescan",
+                {{"pool", name}});
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
 
