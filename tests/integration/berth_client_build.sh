@@ -11,9 +11,10 @@ source_dir=${BERTH_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pw
 source "$source_dir/tests/fixtures/assert.sh"
 # shellcheck source=../fixtures/berthd-in-netns.sh
 source "$source_dir/tests/fixtures/berthd-in-netns.sh"
+# shellcheck source=../fixtures/berth-client.sh
+source "$source_dir/tests/fixtures/berth-client.sh"
 
-berth_bin=${BERTH_CLIENT_BIN:-${BERTH_BUILD_DIR:-$source_dir/build}/bin/berth}
-[ -x "$berth_bin" ] || { echo "FAIL: $berth_bin not built"; exit 1; }
+berth_client_init
 command -v python3 >/dev/null || { echo "FAIL: python3 is needed for the recording engine"; exit 1; }
 BERTH_TEST_NO_LOAD=1 berthd_test_setup
 
@@ -78,15 +79,7 @@ trap '_berthd_test_exit; kill $recorder_pid 2>/dev/null || true' EXIT
 wait_until 10 test -s "$work/rec/port" || { echo "FAIL: the recording engine did not start"; exit 1; }
 rec_host=tcp://127.0.0.1:$(cat "$work/rec/port")
 
-rb() {
-  env -u DOCKER_API_VERSION -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH -u DOCKER_TLS -u BERTH_MACHINE_NAME \
-    DOCKER_HOST="$rec_host" timeout --kill-after=10 "$BERTH_DOCKER_TIMEOUT" "$berth_bin" "$@"
-}
-b() {
-  env -u DOCKER_API_VERSION -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH -u DOCKER_TLS -u BERTH_MACHINE_NAME \
-    DOCKER_HOST="$BERTH_BERTHD_HOST" timeout --kill-after=10 "$BERTH_DOCKER_TIMEOUT" "$berth_bin" "$@"
-}
-d() { berthd_netns_docker "$@"; }
+rb() { berth_at "$rec_host" "$@"; }
 # "name mode type[ -> target]" per member, as python's tarfile (an independent reader) sees them.
 members() {
   python3 - "$1" <<'PY'

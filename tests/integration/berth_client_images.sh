@@ -9,25 +9,11 @@ source_dir=${BERTH_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pw
 source "$source_dir/tests/fixtures/assert.sh"
 # shellcheck source=../fixtures/berthd-in-netns.sh
 source "$source_dir/tests/fixtures/berthd-in-netns.sh"
+# shellcheck source=../fixtures/berth-client.sh
+source "$source_dir/tests/fixtures/berth-client.sh"
 
-berth_bin=${BERTH_CLIENT_BIN:-${BERTH_BUILD_DIR:-$source_dir/build}/bin/berth}
-[ -x "$berth_bin" ] || { echo "FAIL: $berth_bin not built"; exit 1; }
+berth_client_init
 berthd_test_setup
-
-b() {
-  env -u DOCKER_API_VERSION -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH -u DOCKER_TLS -u BERTH_MACHINE_NAME \
-    DOCKER_HOST="$BERTH_BERTHD_HOST" timeout --kill-after=10 "$BERTH_DOCKER_TIMEOUT" "$berth_bin" "$@"
-}
-d() { berthd_netns_docker "$@"; }
-# Runs the same command with berth and docker and compares stdout, stderr and exit code.
-same_as_docker() {
-  local desc=$1; shift
-  capture b "$@"; local bo=$OUT be=$ERR br=$RC
-  capture d "$@"
-  expect_eq "$desc: stdout equals docker's" "$bo" "$OUT"
-  expect_eq "$desc: stderr equals docker's" "$be" "$ERR"
-  expect_eq "$desc: exit code equals docker's" "$br" "$RC"
-}
 
 # ---- pull and push: berthd has no registry client, so every pull fails with its message ----
 same_as_docker "pull busybox" pull busybox
