@@ -7,6 +7,7 @@
 #include "cli/client/go_template.hpp"
 #include "cli/client/human_units.hpp"
 #include "cli/client/listing.hpp"
+#include "cli/client/prune_reports.hpp"
 #include "cli/client/tab_writer.hpp"
 
 namespace berth::cli::client {
@@ -242,25 +243,13 @@ void add_container_commands(CLI::App& parent, ClientEnv& env) {
         ->allow_extra_args(false);
     prune_cmd->callback([&env, prune] {
       run_command(env, [&] {
-        if (!prune->first) {
-          env.out() << "WARNING! This will remove all stopped containers.\n"
-                       "Are you sure you want to continue? [y/N] ";
-          env.out().flush();
-          std::string answer;
-          std::getline(*env.ctx.in, answer);
-          if (answer != "y" && answer != "Y") return 0;
+        if (!prune->first && !confirmed(env,
+                                        "WARNING! This will remove all stopped containers.\n"
+                                        "Are you sure you want to continue?")) {
+          return 0;
         }
-        std::string query;
-        if (auto f = filters_query(prune->second); !f.empty()) query = "?filters=" + url_encode(f);
-        auto result = env.engine().call_json("POST", "/containers/prune" + query);
-        auto deleted = result.value("ContainersDeleted", Json::array());
-        if (deleted.is_array() && !deleted.empty()) {
-          env.out() << "Deleted Containers:\n";
-          for (const auto& id : deleted) env.out() << go_value_text(id) << "\n";
-          env.out() << "\n";
-        }
-        env.out() << "Total reclaimed space: "
-                  << human_size(static_cast<double>(get_int64(result, "SpaceReclaimed"))) << "\n";
+        const auto report = prune_containers(env, prune->second);
+        print_prune_result(env, report);
         return 0;
       });
     });

@@ -165,7 +165,7 @@ int prune_networks_command(ClientEnv& env, bool force, const std::vector<std::st
   }
   // docker prints the list only: networks free no space worth counting.
   const auto report = prune_networks(env, filters);
-  if (!report.output.empty()) env.out() << report.output << "\n";
+  print_deleted(env, report);
   return 0;
 }
 

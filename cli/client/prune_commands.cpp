@@ -13,11 +13,6 @@ struct PruneFlags {
   std::vector<std::string> filters;
 };
 
-void print_report(ClientEnv& env, const PruneReport& report) {
-  // docker Fprintln's the block, so a non-empty one ends with an empty line.
-  if (!report.output.empty()) env.out() << report.output << "\n";
-}
-
 int prune_images_command(ClientEnv& env, const PruneFlags& flags) {
   const std::string warning =
       flags.all ? "WARNING! This will remove all images without at least one container "
@@ -26,8 +21,7 @@ int prune_images_command(ClientEnv& env, const PruneFlags& flags) {
                   "continue?";
   if (!flags.force && !confirmed(env, warning)) return 0;
   const auto report = prune_images(env, flags.all, flags.filters);
-  print_report(env, report);
-  env.out() << total_reclaimed_line(report.reclaimed) << "\n";
+  print_prune_result(env, report);
   return 0;
 }
 
@@ -51,7 +45,7 @@ int prune_system_command(ClientEnv& env, const PruneFlags& flags) {
   if (!flags.force && !confirmed(env, system_prune_warning(flags))) return 0;
   std::int64_t total = 0;
   auto show = [&](const PruneReport& report) {
-    print_report(env, report);
+    print_deleted(env, report);
     total += report.reclaimed;
   };
   // docker's order: what uses images goes before the images.

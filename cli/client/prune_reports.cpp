@@ -86,4 +86,13 @@ std::string total_reclaimed_line(std::int64_t bytes) {
   return "Total reclaimed space: " + human_size(static_cast<double>(bytes));
 }
 
+void print_deleted(ClientEnv& env, const PruneReport& report) {
+  if (!report.output.empty()) env.out() << report.output << "\n";
+}
+
+void print_prune_result(ClientEnv& env, const PruneReport& report) {
+  print_deleted(env, report);
+  env.out() << total_reclaimed_line(report.reclaimed) << "\n";
+}
+
 }  // namespace berth::cli::client

@@ -29,4 +29,10 @@ bool confirmed(ClientEnv& env, const std::string& warning);
 // "Total reclaimed space: 1.2MB".
 std::string total_reclaimed_line(std::int64_t bytes);
 
+// The report's "Deleted …:" block as docker prints it (Fprintln: a non-empty block ends with an
+// empty line), nothing when nothing went.
+void print_deleted(ClientEnv& env, const PruneReport& report);
+// The block, then "Total reclaimed space": what `container/image/volume prune` print.
+void print_prune_result(ClientEnv& env, const PruneReport& report);
+
 }  // namespace berth::cli::client

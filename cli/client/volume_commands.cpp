@@ -114,9 +114,7 @@ int prune_volumes_command(ClientEnv& env, const PruneFlags& flags) {
                 : "WARNING! This will remove anonymous local volumes not used by at least one "
                   "container.\nAre you sure you want to continue?";
   if (!flags.force && !confirmed(env, warning)) return 0;
-  const auto report = prune_volumes(env, flags.all, flags.filters);
-  if (!report.output.empty()) env.out() << report.output << "\n";
-  env.out() << total_reclaimed_line(report.reclaimed) << "\n";
+  print_prune_result(env, prune_volumes(env, flags.all, flags.filters));
   return 0;
 }
 
