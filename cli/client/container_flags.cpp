@@ -220,6 +220,49 @@ std::vector<std::string> parse_env_file(
   return out;
 }
 
+namespace {
+
+// docker's parseSecurityOpts and parseSystemPaths: `seccomp=FILE` travels as the file's compact
+// JSON; `systempaths=unconfined` stays on this side and empties the masked and read-only paths.
+struct SecurityOpts {
+  std::vector<std::string> sent;
+  bool unconfined_system_paths = false;
+};
+SecurityOpts security_opts(const std::vector<std::string>& opts, const CreateInputs& in) {
+  SecurityOpts out;
+  for (const auto& opt : opts) {
+    if (opt == "systempaths=unconfined") {
+      out.unconfined_system_paths = true;
+      continue;
+    }
+    auto sep = opt.find('=');
+    if (sep == std::string::npos && opt != "no-new-privileges") sep = opt.find(':');
+    const std::string key = opt.substr(0, sep);
+    const std::string value = sep == std::string::npos ? "" : opt.substr(sep + 1);
+    if (value.empty() && key != "no-new-privileges")
+      throw InvalidArgument("Invalid --security-opt: \"" + opt + "\"");
+    if (key != "seccomp" || value == "builtin" || value == "unconfined") {
+      out.sent.push_back(opt);
+      continue;
+    }
+    std::string text;
+    try {
+      if (!in.read_file) throw InvalidArgument("not readable here");
+      text = in.read_file(value);
+    } catch (const std::exception& e) {
+      throw InvalidArgument("opening seccomp profile (" + value + ") failed: " + e.what());
+    }
+    const Json profile = Json::parse(text, nullptr, false);
+    if (profile.is_discarded())
+      throw InvalidArgument("compacting json for seccomp profile (" + value +
+                            ") failed: the file is not valid JSON");
+    out.sent.push_back("seccomp=" + profile.dump());
+  }
+  return out;
+}
+
+}  // namespace
+
 Json create_body(const ContainerFlags& f, const CreateInputs& in) {
   const bool attached = !f.detach;
   auto attaching = [&](const char* stream) {
@@ -309,6 +352,7 @@ Json create_body(const ContainerFlags& f, const CreateInputs& in) {
                        {"CgroupPermissions", parts.size() > 2 ? parts[2] : "rwm"}});
   }
 
+  const SecurityOpts security = security_opts(f.security_opt, in);
   const std::string network = f.network.empty() ? "default" : f.network;
   Json endpoint = Json::object();
   endpoint["Aliases"] = list_or_null(f.network_alias);
@@ -334,7 +378,7 @@ Json create_body(const ContainerFlags& f, const CreateInputs& in) {
       {"Privileged", f.privileged},
       {"PublishAllPorts", f.publish_all},
       {"ReadonlyRootfs", f.read_only},
-      {"SecurityOpt", list_or_null(f.security_opt)},
+      {"SecurityOpt", list_or_null(security.sent)},
       {"ShmSize", f.shm_size.empty() ? 0 : parse_memory(f.shm_size)},
       {"Memory", f.memory.empty() ? 0 : parse_memory(f.memory)},
       {"MemorySwap",
@@ -348,6 +392,10 @@ Json create_body(const ContainerFlags& f, const CreateInputs& in) {
       {"MemorySwappiness", -1},
       {"LogConfig", {{"Type", f.log_driver}, {"Config", key_values(f.log_opts)}}}};
   if (!tmpfs.empty()) host["Tmpfs"] = tmpfs;
+  if (security.unconfined_system_paths) {
+    host["MaskedPaths"] = Json::array();
+    host["ReadonlyPaths"] = Json::array();
+  }
   if (!f.sysctls.empty()) host["Sysctls"] = key_values(f.sysctls);
   if (!mounts.empty()) host["Mounts"] = mounts;
   if (f.init) host["Init"] = true;

@@ -98,6 +98,15 @@ json version_json() {
           {"BuildTime", ""}};
 }
 
+// What `docker info` lists under "Security Options": the containers' default seccomp profile
+// (named by its setting, as dockerd does), and private cgroup namespaces on cgroup v2.
+json security_options(const SystemContext& ctx) {
+  const std::string& profile = ctx.config.seccomp_profile;
+  json out = json::array({"name=seccomp,profile=" + (profile.empty() ? "builtin" : profile)});
+  if (ctx.cgroups.version == 2) out.push_back("name=cgroupns");
+  return out;
+}
+
 }  // namespace
 
 void add_system_routes(http::Router& r, const SystemContext& ctx) {
@@ -210,7 +219,7 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
                  {"ContainerdCommit", {{"ID", ""}}},
                  {"RuncCommit", {{"ID", ctx.default_runtime.version}}},
                  {"InitCommit", {{"ID", ""}}},
-                 {"SecurityOptions", json::array()},
+                 {"SecurityOptions", security_options(ctx)},
                  {"Warnings", warnings}};
     res.send_json(200, info);
   });

@@ -12,6 +12,7 @@
 #include "common/time_format.hpp"
 #include "engine/containers/container_manager.hpp"
 #include "engine/containers/oci_mounts.hpp"
+#include "engine/containers/oci_seccomp.hpp"
 #include "engine/images/image_store.hpp"
 
 namespace berth::engine {
@@ -139,6 +140,7 @@ void validate_host_config(const json& hc) {
     throw InvalidArgument("Range of CPUs is from 0.01 to " + std::to_string(ncpu) +
                           ".00, as there are only " + std::to_string(ncpu) + " CPUs available");
   if (hc.value("PidsLimit", int64_t{0}) < -1) throw InvalidArgument("invalid PidsLimit");
+  parse_security_options(hc);  // throws naming a bad --security-opt or seccomp profile
   if (hc.contains("PortBindings") && hc["PortBindings"].is_object()) {
     static const std::regex port_key(R"(^(\d{1,5})(/(tcp|udp|sctp))?$)");
     for (const auto& [key, bindings] : hc["PortBindings"].items()) {

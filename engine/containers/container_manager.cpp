@@ -424,6 +424,7 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     in.init_path = paths_.init_path;
     in.passwd_path = rootfs_dir(c.id) + "/etc/passwd";
     in.group_path = rootfs_dir(c.id) + "/etc/group";
+    in.seccomp_default = paths_.seccomp_profile;
     write_file_replace(bundle_dir(c.id) + "/config.json", make_oci_spec(in).dump(), 0600);
 
     const json log_config =

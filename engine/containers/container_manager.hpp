@@ -37,6 +37,8 @@ struct ContainerPaths {
   std::string shim_path;
   std::string init_path;
   std::vector<std::string> dns;
+  // Containers' default seccomp profile: "" (built-in), "unconfined" or a profile's JSON.
+  std::string seccomp_profile;
 };
 
 // Thrown when the request asks for the state the container is already in (HTTP 304).

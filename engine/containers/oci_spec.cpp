@@ -1,6 +1,6 @@
 // The OCI runtime spec dockerd would hand runc for the same container: same defaults, same
-// process environment, same translation of HostConfig limits. Seccomp and AppArmor profiles are
-// not applied (yet).
+// process environment, same translation of HostConfig limits, same seccomp policy (oci_seccomp).
+// No AppArmor profile is applied: berth's hosts run without AppArmor.
 #include "engine/containers/oci_spec.hpp"
 
 #include <linux/capability.h>
@@ -15,6 +15,7 @@
 #include "engine/containers/oci_capabilities.hpp"
 #include "engine/containers/oci_devices.hpp"
 #include "engine/containers/oci_mounts.hpp"
+#include "engine/containers/oci_seccomp.hpp"
 #include "engine/containers/oci_user.hpp"
 #include "engine/containers/runtime.hpp"
 
@@ -97,16 +98,6 @@ json rlimits(const json& host_config) {
   return out;
 }
 
-bool no_new_privileges(const json& host_config) {
-  for (const auto& opt : get_string_array(host_config, "SecurityOpt")) {
-    if (opt == "no-new-privileges" || opt == "no-new-privileges:true" ||
-        opt == "no-new-privileges=true") {
-      return true;
-    }
-  }
-  return false;
-}
-
 struct ProcessParams {
   std::vector<std::string> args;
   std::vector<std::string> env;
@@ -134,7 +125,7 @@ json make_process(const ProcessParams& p, const OciSpecInput& input) {
         {"effective", p.capabilities},
         {"permitted", p.capabilities}}},
       {"rlimits", rlimits(input.host_config)},
-      {"noNewPrivileges", no_new_privileges(input.host_config)},
+      {"noNewPrivileges", parse_security_options(input.host_config).no_new_privileges},
       {"oomScoreAdj", get_int64(input.host_config, "OomScoreAdj")},
   };
   // ConsoleSize is [height, width]; zeros mean "not given".
@@ -283,6 +274,8 @@ json make_oci_spec(const OciSpecInput& input) {
       {"devices", std::move(devices.devices)},
   };
   if (!input.cgroups_path.empty()) linux_section["cgroupsPath"] = input.cgroups_path;
+  if (json seccomp = oci_seccomp(hc, p.capabilities, input.seccomp_default); !seccomp.is_null())
+    linux_section["seccomp"] = std::move(seccomp);
 
   json sysctl = json::object();
   // dockerd lets containers in their own network namespace bind low ports and ping unprivileged.

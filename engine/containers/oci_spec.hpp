@@ -24,6 +24,9 @@ struct OciSpecInput {
   std::string init_path;     // a static init for --init (docker-init equivalent); "" when absent
   // The container's /etc/passwd and /etc/group, to resolve User names to uid/gid.
   std::string passwd_path, group_path;
+  // The engine's seccomp default (berthd --seccomp-profile): "" for the built-in profile,
+  // "unconfined", or a profile's JSON.
+  std::string seccomp_default;
 };
 
 // Throws InvalidArgument naming the field for values the runtime would reject ("invalid user …",

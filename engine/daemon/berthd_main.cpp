@@ -11,11 +11,13 @@
 
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
+#include "common/json.hpp"
 #include "common/log.hpp"
 #include "engine/api/api_server.hpp"
 #include "engine/containers/container_fs.hpp"
 #include "engine/containers/container_manager.hpp"
 #include "engine/containers/exec_manager.hpp"
+#include "engine/containers/oci_seccomp.hpp"
 #include "engine/containers/runtime.hpp"
 #include "engine/daemon/daemon_config.hpp"
 #include "engine/events.hpp"
@@ -57,6 +59,16 @@ std::string find_init(const std::string& configured) {
        {"/usr/bin/tini-static", "/usr/bin/docker-init", "/usr/libexec/docker/docker-init"})
     if (fs::exists(p)) return p;
   return "";
+}
+
+// --seccomp-profile as containers use it: "" for the built-in profile, "unconfined", or the named
+// file's profile as JSON text. A profile that does not convert stops berthd here, not every start.
+std::string load_seccomp_profile(const std::string& setting) {
+  if (setting.empty() || setting == "builtin") return "";
+  if (setting == "unconfined") return setting;
+  const auto profile = parse_json_object(read_file(setting), "seccomp profile " + setting);
+  docker_profile_to_oci(profile, {});
+  return profile.dump();
 }
 
 // Containers inherit at most the engine's own open-file limit: raise it as far as the host allows,
@@ -101,8 +113,9 @@ int run(int argc, char** argv) {
   bridge.state_file = config.data_root + "/network/bridge.json";
   ensure_directory(config.data_root + "/network", 0700);
   NetworkManager network(bridge);
-  ContainerPaths paths{config.data_root, config.exec_root, config.shim_path, config.init_path,
-                       config.dns};
+  ContainerPaths paths{config.data_root, config.exec_root,
+                       config.shim_path, config.init_path,
+                       config.dns,       load_seccomp_profile(config.seccomp_profile)};
   ContainerManager containers(
       paths, images, network, events,
       Runtime(runtime_info, config.exec_root + "/runtime/" + runtime_info.name));

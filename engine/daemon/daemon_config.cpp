@@ -37,6 +37,9 @@ DaemonConfig DaemonConfig::from_args(int argc, char** argv) {
   app.add_option("--dns", c.dns, "DNS server for containers");
   app.add_option("--shim", c.shim_path, "berth-shim binary");
   app.add_option("--init-path", c.init_path, "Static init binary for --init");
+  app.add_option("--seccomp-profile", c.seccomp_profile,
+                 "Path to a seccomp profile, or \"unconfined\" to run containers without one")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -89,6 +92,7 @@ void DaemonConfig::merge_file(const std::string& path,
                                                  "dns",
                                                  "shim",
                                                  "init-path",
+                                                 "seccomp-profile",
                                                  "debug"};
   for (const auto& [key, value] : j.items())
     if (std::find(known.begin(), known.end(), key) == known.end())
@@ -112,6 +116,7 @@ void DaemonConfig::merge_file(const std::string& path,
   take_list("dns", "--dns", dns);
   take_string("shim", "--shim", shim_path);
   take_string("init-path", "--init-path", init_path);
+  take_string("seccomp-profile", "--seccomp-profile", seccomp_profile);
 }
 
 }  // namespace berth::engine

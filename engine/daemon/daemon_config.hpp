@@ -26,6 +26,9 @@ struct DaemonConfig {
   std::vector<std::string> dns;  // --dns for containers; empty: from the host's resolv.conf
   std::string shim_path;         // berth-shim; empty: next to the berthd binary
   std::string init_path;  // static init for --init; empty: look for berth-init / docker-init / tini
+  // Containers' default seccomp profile: "builtin" (berth's, Docker's policy), "unconfined", or the
+  // path of a profile in Docker's format.
+  std::string seccomp_profile = "builtin";
 
   // Parses argv (throws InvalidArgument naming an unknown or malformed flag), then merges the
   // config file when one is named (or exists at /etc/berth/daemon.json).

@@ -32,7 +32,11 @@ Json body_for(std::vector<std::string> args, std::vector<std::string>* rest_out 
     if (k == "FROM_ENV") return std::string("yes");
     return std::nullopt;
   };
-  in.read_file = [](const std::string&) {
+  in.read_file = [](const std::string& path) {
+    if (path == "profile.json")
+      return std::string("{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\"\n}\n");
+    if (path == "broken.json") return std::string("{ nope");
+    if (path == "missing.json") throw berth::Error("no such file or directory");
     return std::string("# comment\nA=1\n\nFROM_ENV\nMISSING\n");
   };
   return create_body(flags, in);
@@ -214,4 +218,24 @@ TEST_CASE("pull references are normalised as docker normalises them") {
   CHECK(with_default_tag("busybox") == "busybox:latest");
   CHECK(with_default_tag("localhost:5000/bb") == "localhost:5000/bb:latest");
   CHECK(with_default_tag("bb:1") == "bb:1");
+}
+
+TEST_CASE("run --security-opt: seccomp profiles travel as compact JSON, systempaths stays here") {
+  auto b = body_for({"--security-opt", "seccomp=profile.json", "--security-opt",
+                     "no-new-privileges", "--security-opt", "seccomp=unconfined", "busybox"});
+  CHECK(b["HostConfig"]["SecurityOpt"] == Json({"seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\"}",
+                                                "no-new-privileges", "seccomp=unconfined"}));
+  CHECK_FALSE(b["HostConfig"].contains("MaskedPaths"));
+
+  b = body_for({"--security-opt", "systempaths=unconfined", "busybox"});
+  CHECK(b["HostConfig"]["SecurityOpt"].is_null());
+  CHECK(b["HostConfig"]["MaskedPaths"] == Json::array());
+  CHECK(b["HostConfig"]["ReadonlyPaths"] == Json::array());
+
+  CHECK_THROWS_WITH(body_for({"--security-opt", "apparmor", "busybox"}),
+                    "Invalid --security-opt: \"apparmor\"");
+  CHECK_THROWS_WITH(body_for({"--security-opt", "seccomp=missing.json", "busybox"}),
+                    "opening seccomp profile (missing.json) failed: no such file or directory");
+  CHECK_THROWS_WITH(body_for({"--security-opt", "seccomp=broken.json", "busybox"}),
+                    Catch::Contains("compacting json for seccomp profile (broken.json) failed"));
 }

@@ -96,6 +96,8 @@ TEST_CASE("OCI spec: dockerd's defaults for a plain container", "[runtime]") {
   CHECK(p["user"] == json({{"uid", 0}, {"gid", 0}, {"additionalGids", {0, 10}}}));
   CHECK(p["noNewPrivileges"] == false);
   CHECK(p["oomScoreAdj"] == 0);
+  // The built-in seccomp profile, filtered for the container's capabilities (oci_seccomp tests).
+  CHECK(spec["linux"]["seccomp"]["defaultAction"] == "SCMP_ACT_ERRNO");
   // 1048576, or the engine's own hard limit where it may not raise it (no CAP_SYS_RESOURCE).
   REQUIRE(p["rlimits"].size() == 1);
   CHECK(p["rlimits"][0]["type"] == "RLIMIT_NOFILE");
@@ -237,6 +239,15 @@ TEST_CASE("OCI spec: capabilities follow CapAdd, CapDrop and Privileged", "[runt
     in.host_config["CapDrop"] = {"all"};
     CHECK(caps_of(make_oci_spec(in)) == std::vector<std::string>{"CAP_CHOWN"});
   }
+  SECTION("security options: no seccomp filter when unconfined, no-new-privileges") {
+    in.host_config["SecurityOpt"] = {"seccomp=unconfined", "no-new-privileges"};
+    json spec = make_oci_spec(in);
+    CHECK_FALSE(spec["linux"].contains("seccomp"));
+    CHECK(spec["process"]["noNewPrivileges"] == true);
+    in.seccomp_default = "unconfined";
+    in.host_config["SecurityOpt"] = json::array();
+    CHECK_FALSE(make_oci_spec(in)["linux"].contains("seccomp"));
+  }
   SECTION("unknown names are refused") {
     in.host_config["CapAdd"] = {"FOO"};
     CHECK_THROWS_WITH(make_oci_spec(in), "unknown capability: \"CAP_FOO\"");
@@ -249,6 +260,7 @@ TEST_CASE("OCI spec: capabilities follow CapAdd, CapDrop and Privileged", "[runt
     CHECK(caps.size() > 30);
     CHECK(spec["linux"]["maskedPaths"].empty());
     CHECK(spec["linux"]["readonlyPaths"].empty());
+    CHECK_FALSE(spec["linux"].contains("seccomp"));
     CHECK_FALSE(contains((*find_mount(spec, "/sys"))["options"], "ro"));
     CHECK(spec["linux"]["resources"]["devices"] ==
           json::array({{{"allow", true}, {"access", "rwm"}}}));
