@@ -6,6 +6,7 @@
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "common/stdcopy.hpp"
 #include "engine/containers/container_manager.hpp"
 #include "engine/containers/oci_spec.hpp"
 #include "engine/containers/stream_pump.hpp"
@@ -85,7 +86,13 @@ void ExecManager::start(const std::string& exec_id, bool detach, Stream* client)
   in.rootfs = containers_.rootfs_dir(c.id);
   in.passwd_path = in.rootfs + "/etc/passwd";
   in.group_path = in.rootfs + "/etc/group";
-  write_file_replace(dir + "/process.json", make_exec_process(exec->config, in).dump(), 0600);
+  try {
+    write_file_replace(dir + "/process.json", make_exec_process(exec->config, in).dump(), 0600);
+  } catch (const InvalidArgument& e) {
+    // The user or group names nothing in the container (dockerd resolves it itself, too).
+    fail_start(*exec, e.what(), detach ? nullptr : client);
+    return;
+  }
 
   ShimLaunch launch;
   launch.shim_path = containers_.paths().shim_path;
@@ -98,17 +105,24 @@ void ExecManager::start(const std::string& exec_id, bool detach, Stream* client)
   launch.tty = exec->config.value("Tty", false);
   launch.open_stdin = exec->config.value("AttachStdin", false);
   launch.stdin_once = true;
-  ShimClient shim = ShimClient::launch(launch);
+  std::optional<ShimClient> shim;
   std::unique_ptr<Stream> shim_stream;
-  if (!detach && client)
-    shim_stream = shim.attach(launch.open_stdin, exec->config.value("AttachStdout", true),
-                              exec->config.value("AttachStderr", true));
-  shim.start();
+  try {
+    shim = ShimClient::launch(launch);
+    if (!detach && client)
+      shim_stream = shim->attach(launch.open_stdin, exec->config.value("AttachStdout", true),
+                                 exec->config.value("AttachStderr", true));
+    shim->start();
+  } catch (const std::exception& e) {
+    fail_start(*exec, std::string("OCI runtime exec failed: ") + e.what() + ": unknown",
+               detach ? nullptr : client);
+    return;
+  }
   {
     std::lock_guard lock(mutex_);
-    exec->shim = shim;
+    exec->pid = shim->pid();
+    exec->shim = std::move(shim);
     exec->running = true;
-    exec->pid = shim.pid();
   }
   events_.publish({"container",
                    "exec_start: " + command_line(exec->config),
@@ -121,6 +135,25 @@ void ExecManager::start(const std::string& exec_id, bool detach, Stream* client)
   // The client reads the exit code right after the stream ends: have it recorded by then.
   std::unique_lock lock(mutex_);
   changed_.wait_for(lock, 5s, [&] { return !exec->running; });
+}
+
+// dockerd's answer when an exec cannot start (command not found, bad user or working directory):
+// exit code 126 for `docker exec` to report, and the message, in the stream an attached client
+// already holds or as the error of a detached start.
+void ExecManager::fail_start(Exec& exec, const std::string& message, Stream* client) {
+  {
+    std::lock_guard lock(mutex_);
+    exec.exit_code = kStartFailedExitCode;
+    exec.running = false;
+  }
+  changed_.notify_all();
+  if (client == nullptr) throw Error(message);
+  const bool tty = exec.config.value("Tty", false);
+  try {
+    client->write_all(tty ? message + "\r\n" : encode_frame(StreamType::Stdout, message + "\r\n"));
+  } catch (const std::exception&) {
+    // The client is gone; the exit code stays for anyone who inspects the exec.
+  }
 }
 
 void ExecManager::watch(std::shared_ptr<Exec> exec) {

@@ -41,6 +41,8 @@ class ExecManager {
   };
   std::shared_ptr<Exec> find(const std::string& id) const;
   void watch(std::shared_ptr<Exec> exec);
+  void fail_start(Exec& exec, const std::string& message, Stream* client);
+  static constexpr int kStartFailedExitCode = 126;  // dockerd's, for any exec that cannot start
 
   ContainerManager& containers_;
   EventBus& events_;

@@ -53,7 +53,7 @@ constexpr NativeArch native_arch() {
 // and each section adds milliseconds to every start (x32 alone ~8 ms with runc 1.1).
 bool kernel_runs(const std::string& scmp_arch) {
 #if defined(__x86_64__)
-  // Debian's kernels, like most, build x32 out: its system calls then answer ENOSYS.
+  // Most kernels build x32 out or switch it off (Debian's: syscall.x32=n); its calls answer ENOSYS.
   static const bool x32 = ::syscall(0x40000000 | SYS_getpid) != -1;
   // The abi.vsyscall32 sysctl exists exactly when the kernel has IA32 emulation.
   static const bool x86 = ::access("/proc/sys/abi/vsyscall32", F_OK) == 0;
