@@ -90,6 +90,23 @@ int status_for(const std::exception& e) {
   return 500;
 }
 
+// nlohmann's messages start with an internal id ("[json.exception.type_error.302] type must be
+// string, but is number"); a client only needs the words after it.
+std::string without_json_exception_id(const char* what) {
+  std::string_view text(what);
+  if (text.starts_with("[json.exception.")) {
+    if (auto end = text.find("] "); end != std::string_view::npos) text.remove_prefix(end + 2);
+  }
+  return std::string(text);
+}
+
+// What the client reads for a failed request.
+std::string message_for(const std::exception& e) {
+  if (dynamic_cast<const nlohmann::json::exception*>(&e))
+    return "invalid JSON in request body: " + without_json_exception_id(e.what());
+  return e.what();
+}
+
 // A broken request body leaves the connection unusable: the handler sees InvalidArgument (400).
 class BrokenBody : public InvalidArgument {
  public:
@@ -199,7 +216,7 @@ nlohmann::json Request::read_json(std::optional<size_t> limit) {
   try {
     return nlohmann::json::parse(body);
   } catch (const nlohmann::json::parse_error& e) {
-    throw InvalidArgument(std::string("invalid JSON in request body: ") + e.what());
+    throw InvalidArgument("invalid JSON in request body: " + without_json_exception_id(e.what()));
   }
 }
 
@@ -426,7 +443,7 @@ void Connection::run() {
         log::error("request failed",
                    {{"method", request.method()}, {"path", request.path()}, {"error", e.what()}});
       try {
-        response.send_error(status, e.what());
+        response.send_error(status, message_for(e));
       } catch (const std::exception&) {
         return;
       }

@@ -27,7 +27,7 @@ http::Router test_routes(std::promise<void>* first_chunk_seen = nullptr) {
   });
   r.add("POST", "/json", [](http::Request& req, http::Response& res) {
     auto body = req.read_json();
-    res.send_json(201, {{"Image", body.at("Image")}});
+    res.send_json(201, {{"Image", body.at("Image").get<std::string>()}});
   });
   r.add("GET", "/missing",
         [](http::Request&, http::Response&) { throw NotFound("no such container: x"); });
@@ -124,6 +124,12 @@ TEST_CASE("request bodies: fixed, chunked, JSON, and malformed JSON", "[http]") 
   CHECK(bad.status == 400);
   CHECK_THAT(http::error_message_from_body(bad.status, bad.body),
              Catch::Contains("invalid JSON in request body"));
+
+  // A value of the wrong type: 400, in words without the JSON library's internal error id.
+  auto mistyped = client.request("POST", "/json", R"({"Image": 42})");
+  CHECK(mistyped.status == 400);
+  CHECK(http::error_message_from_body(mistyped.status, mistyped.body) ==
+        "invalid JSON in request body: type must be string, but is number");
 }
 
 TEST_CASE("a chunked stream delivers data before the response ends", "[http]") {
