@@ -6,6 +6,11 @@
 #   50 x run -d, then docker ps -a                    target <= 0.5 x each (ps: the CLI wall time, and
 #                                                     the engine's own answer to its request by curl)
 #   idle RSS, 10 running containers, engine + shims   target <= 0.1 x (dockerd + containerd + shims)
+# Both engines confine containers with their default seccomp profile, as users get them. runc
+# compiles that profile in every start; with runc 1.1 the 32-bit x86 section alone costs ~6 ms and
+# the x32 one ~8 ms (berthd leaves x32 out where the kernel cannot run it; dockerd 20.10 always
+# includes it). One more line shows the none-network run with seccomp=unconfined on both sides: the
+# engines' own cost without the filter compilation.
 # Usage (root): bench/engine_vs_dockerd.sh [RUNS]   (default 11 runs for the medians)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,6 +79,10 @@ berthd_netns_docker run --rm --network none busybox true
 echo "== run --rm --network none busybox true, median of $runs (the engines take turns)"
 read -r d_none b_none < <(time_pair run --rm --network none busybox true)
 echo "dockerd ${d_none} ms   berthd ${b_none} ms   ratio $(ratio "$b_none" "$d_none") (target <= 0.25)"
+
+echo "== the same with --security-opt seccomp=unconfined on both (no filter to compile; for reference)"
+read -r d_unconf b_unconf < <(time_pair run --rm --network none --security-opt seccomp=unconfined busybox true)
+echo "dockerd ${d_unconf} ms   berthd ${b_unconf} ms   ratio $(ratio "$b_unconf" "$d_unconf")"
 
 echo "== run --rm busybox true on the default bridge, median of $runs (the engines take turns)"
 read -r d_bridge b_bridge < <(time_pair run --rm busybox true)

@@ -48,13 +48,25 @@ std::unique_ptr<http::Server> make_api_server(const SystemContext& ctx) {
   add_system_routes(router, ctx);
   add_container_routes(router, ctx.containers, ctx.images);
   add_exec_routes(router, ctx.execs);
-  add_network_routes(router, ctx.config.bridge_subnet, ctx.config.bridge_gateway);
+  add_network_routes(router, ctx.network, [&ctx](const std::string& id) {
+    try {
+      return ctx.containers.get(id).bare_name();
+    } catch (const NotFound&) {
+      return std::string();
+    }
+  });
   add_volume_routes(router);
   add_container_data_routes(router, ctx.containers, ctx.filesystem);
   add_image_routes(
       router, ctx.images, ctx.events,
       [&ctx](const std::string& id) { return ctx.containers.image_in_use(id); },
-      [&ctx](const std::string& id) { return ctx.containers.containers_using(id); });
+      [&ctx](const std::string& id) {
+        std::vector<ImageUser> users;
+        ctx.containers.for_each([&](const Container& c) {
+          if (c.image_id == id) users.push_back({c.id, c.state.running()});
+        });
+        return users;
+      });
   http::ServerLimits limits;
   auto server = std::make_unique<http::Server>(std::move(router), limits);
   server->set_default_headers({{"Api-Version", "1.50"},

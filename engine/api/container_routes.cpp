@@ -55,10 +55,38 @@ std::function<std::string(const std::string&)> image_id_resolver(ImageStore& ima
   };
 }
 
+// dockerd's CheckForJSON: a body must come as application/json (parameters allowed).
+void require_json_content_type(const http::Request& req) {
+  if (!req.has_body()) return;
+  const std::string type = req.header("Content-Type");
+  std::string media = type.substr(0, type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.pop_back();
+  for (auto& ch : media) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (media != "application/json")
+    throw InvalidArgument("Content-Type specified (" + type + ") must be 'application/json'");
+}
+
+// --tail: a count, or every line for "all" and anything that is not a number (as dockerd).
+std::optional<int64_t> parse_tail(const std::string& tail) {
+  if (tail.empty() || !std::all_of(tail.begin(), tail.end(), ::isdigit) || tail.size() > 18)
+    return std::nullopt;
+  return std::stoll(tail);
+}
+
+// --details: the entry's attributes (berth records none) and a space before the text, after the
+// timestamp when there is one, as dockerd writes them.
+std::string with_details(std::string_view entry, bool timestamps) {
+  std::string text(entry);
+  const size_t at = timestamps ? text.find(' ') : std::string::npos;
+  text.insert(at == std::string::npos ? 0 : at + 1, " ");
+  return text;
+}
+
 }  // namespace
 
 void add_container_routes(http::Router& r, ContainerManager& containers, ImageStore& images) {
   r.add("POST", "/containers/create", [&](http::Request& req, http::Response& res) {
+    require_json_content_type(req);
     const json body = req.read_json();
     const auto created = containers.create(req.query("name").value_or(""), body);
     res.send_json(201, {{"Id", created.id}, {"Warnings", created.warnings}});
@@ -68,9 +96,11 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
     auto filter = ContainerFilter::parse(req.query("filters").value_or(""));
     filter.resolve_references([&](const std::string& ref) { return containers.get(ref).created; });
     filter.resolve_images(image_id_resolver(images));
-    const bool all = req.query_bool("all") || filter.has("status") || filter.has("exited");
-    const bool with_size = req.query_bool("size");
     const auto limit = query_int(req, "limit").value_or(-1);
+    // As dockerd: a limit (ps -n, ps -l) counts stopped containers too.
+    const bool all =
+        req.query_bool("all") || filter.has("status") || filter.has("exited") || limit > 0;
+    const bool with_size = req.query_bool("size");
     // Rows are written as JSON text straight from each record, under its lock: no copies of the
     // records, no JSON tree (this answer is most of `docker ps`).
     struct Row {
@@ -91,7 +121,8 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
     });
     for (const auto& c : sized) {
       rows.push_back({c.created, {}});
-      append_summary_json(rows.back().json, c, container_size_rw(c, containers));
+      const auto [size_rw, size_root_fs] = container_sizes(c, containers, images);
+      append_summary_json(rows.back().json, c, size_rw, size_root_fs);
     }
     std::sort(rows.begin(), rows.end(),
               [](const Row& a, const Row& b) { return a.created > b.created; });
@@ -106,7 +137,14 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
   });
 
   r.add("GET", "/containers/{id}/json", [&](http::Request& req, http::Response& res) {
-    res.send_json(200, containers.inspect(req.param("id")));
+    json inspect = containers.inspect(req.param("id"));
+    if (req.query_bool("size")) {
+      const Container c = containers.get(req.param("id"));
+      const auto [size_rw, size_root_fs] = container_sizes(c, containers, images);
+      inspect["SizeRw"] = size_rw;
+      inspect["SizeRootFs"] = size_root_fs;
+    }
+    res.send_json(200, inspect);
   });
 
   r.add("POST", "/containers/{id}/start", [&](http::Request& req, http::Response& res) {
@@ -149,10 +187,8 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
 
   r.add("POST", "/containers/{id}/wait", [&](http::Request& req, http::Response& res) {
     const std::string id = containers.resolve(req.param("id"));
+    // An unknown condition means the default (not-running), as with dockerd.
     const std::string condition = req.query("condition").value_or("");
-    if (!condition.empty() && condition != "not-running" && condition != "next-exit" &&
-        condition != "removed")
-      throw InvalidArgument("invalid condition: \"" + condition + "\"");
     // Headers go out at once: clients open the wait before start and read the answer after exit.
     res.start_stream(200, "application/json");
     const auto result = containers.wait(id, condition, [&] { return res.cancelled(); });
@@ -182,14 +218,8 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
     options.follow = req.query_bool("follow");
     options.timestamps = req.query_bool("timestamps");
     const std::string tail = req.query("tail").value_or("all");
-    if (tail != "all" && !tail.empty()) {
-      try {
-        options.tail = std::stoll(tail);
-      } catch (const std::exception&) {
-        throw InvalidArgument("invalid value for tail: " + tail);
-      }
-      if (*options.tail < 0) options.tail.reset();
-    }
+    options.tail = parse_tail(tail);
+    const bool details = req.query_bool("details");
     if (auto since = req.query("since"); since && !since->empty() && *since != "0")
       options.since_nano = to_nanos(*since);
     if (auto until = req.query("until"); until && !until->empty() && *until != "0")
@@ -198,7 +228,9 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
     res.start_stream(200, stream_content_type(tty, req));
     containers.logs(
         c.id, options,
-        [&](std::string_view stream, std::string_view text) {
+        [&](std::string_view stream, std::string_view entry) {
+          const std::string text =
+              details ? with_details(entry, options.timestamps) : std::string(entry);
           if (tty)
             res.write(text);
           else
@@ -210,8 +242,8 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
   });
 
   r.add("POST", "/containers/prune", [&](http::Request& req, http::Response& res) {
-    auto filter = ContainerFilter::parse(req.query("filters").value_or(""));
-    filter.resolve_images(image_id_resolver(images));
+    const auto filter = ContainerFilter::parse_for_prune(req.query("filters").value_or(""),
+                                                         std::chrono::system_clock::now());
     const auto [deleted, reclaimed] =
         containers.prune([&](const Container& c) { return filter.matches(c); });
     res.send_json(200, {{"ContainersDeleted", deleted}, {"SpaceReclaimed", reclaimed}});

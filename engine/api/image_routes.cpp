@@ -215,10 +215,9 @@ void save_images(http::Response& res, const ImageStore& images, EventBus& events
 
 }  // namespace
 
-void add_image_routes(
-    http::Router& r, ImageStore& images, EventBus& events,
-    std::function<bool(const std::string& image_id)> image_in_use,
-    std::function<std::vector<std::string>(const std::string& image_id)> containers_using) {
+void add_image_routes(http::Router& r, ImageStore& images, EventBus& events,
+                      std::function<bool(const std::string& image_id)> image_in_use,
+                      ImageUsersFn containers_using) {
   // Fixed paths first: the router takes the first match, and "{name*}" would swallow "json".
   r.add("GET", "/images/json", [&images](http::Request& req, http::Response& res) {
     res.send_json(200, list_images(req, images));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/http_router.hpp"
+#include "engine/images/image_store.hpp"
 
 namespace berth::engine {
 class ImageStore;
@@ -14,11 +15,10 @@ class EventBus;
 
 namespace berth::engine::api {
 
-// `image_in_use(id)`: a container (running or not) uses the image. `containers_using(id)`: their
-// IDs, for docker's conflict messages.
-void add_image_routes(
-    http::Router& router, ImageStore& images, EventBus& events,
-    std::function<bool(const std::string& image_id)> image_in_use,
-    std::function<std::vector<std::string>(const std::string& image_id)> containers_using);
+// `image_in_use(id)`: a container (running or not) uses the image. `containers_using(id)`: those
+// containers and whether they run, for docker's conflict rules and messages.
+void add_image_routes(http::Router& router, ImageStore& images, EventBus& events,
+                      std::function<bool(const std::string& image_id)> image_in_use,
+                      ImageUsersFn containers_using);
 
 }  // namespace berth::engine::api

@@ -1,12 +1,16 @@
 #include "engine/api/network_routes.hpp"
 
+#include <functional>
+
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
 #include "common/http_server.hpp"
 #include "common/json.hpp"
 #include "common/time_format.hpp"
+#include "engine/api/network_routes.hpp"
 #include "engine/images/digest.hpp"
+#include "engine/network/network_manager.hpp"
 
 using nlohmann::json;
 
@@ -36,13 +40,48 @@ json builtin(const std::string& name, const std::string& driver, const std::stri
           {"Labels", json::object()}};
 }
 
+// dockerd's options of its default bridge; the name is berth's bridge device.
+json bridge_options(const std::string& bridge_name) {
+  return {{"com.docker.network.bridge.default_bridge", "true"},
+          {"com.docker.network.bridge.enable_icc", "true"},
+          {"com.docker.network.bridge.enable_ip_masquerade", "true"},
+          {"com.docker.network.bridge.host_binding_ipv4", "0.0.0.0"},
+          {"com.docker.network.bridge.name", bridge_name},
+          {"com.docker.network.driver.mtu", "1500"}};
+}
+
+using NetworksFn = std::function<std::vector<json>()>;
+
+void add_routes(http::Router& r, NetworksFn all);
+
 }  // namespace
 
-void add_network_routes(http::Router& r, const std::string& subnet, const std::string& gateway) {
-  auto all = [subnet, gateway] {
-    return std::vector<json>{builtin("bridge", "bridge", subnet, gateway),
+json bridge_network_inspect(const BridgeNetwork& bridge, const ContainerNameFn& name_of) {
+  json network = builtin("bridge", "bridge", bridge.subnet, bridge.gateway);
+  network["Id"] = bridge.id;
+  if (!bridge.created.empty()) network["Created"] = bridge.created;
+  network["Options"] = bridge_options(bridge.bridge_name);
+  json containers = json::object();
+  for (const auto& endpoint : bridge.endpoints)
+    containers[endpoint.container_id] = {{"Name", name_of(endpoint.container_id)},
+                                         {"EndpointID", endpoint.endpoint_id},
+                                         {"MacAddress", endpoint.mac_address},
+                                         {"IPv4Address", endpoint.ipv4_address},
+                                         {"IPv6Address", ""}};
+  network["Containers"] = std::move(containers);
+  return network;
+}
+
+void add_network_routes(http::Router& r, const NetworkManager& network, ContainerNameFn name_of) {
+  add_routes(r, [&network, name_of = std::move(name_of)] {
+    return std::vector<json>{bridge_network_inspect(network.bridge_network(), name_of),
                              builtin("host", "host", "", ""), builtin("none", "null", "", "")};
-  };
+  });
+}
+
+namespace {
+
+void add_routes(http::Router& r, NetworksFn all) {
   auto find = [all](const std::string& ref) {
     for (const auto& n : all())
       if (n["Name"] == ref || (ref.size() >= 3 && n["Id"].get<std::string>().starts_with(ref)))
@@ -84,5 +123,7 @@ void add_network_routes(http::Router& r, const std::string& subnet, const std::s
                    " is a pre-defined network and cannot be removed");
   });
 }
+
+}  // namespace
 
 }  // namespace berth::engine::api

@@ -6,14 +6,19 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "common/atomic_file.hpp"
 #include "common/http_server.hpp"
+#include "common/log.hpp"
+#include "common/subprocess.hpp"
 #include "common/time_format.hpp"
 #include "engine/api/api_common.hpp"
 #include "engine/containers/container_manager.hpp"
 #include "engine/containers/container_views.hpp"
+#include "engine/containers/runtime.hpp"
 #include "engine/daemon/daemon_config.hpp"
 #include "engine/events.hpp"
 #include "engine/images/image_store.hpp"
@@ -107,7 +112,107 @@ json security_options(const SystemContext& ctx) {
   return out;
 }
 
+// `<runtime> --version`, asked once per binary (dockerd asks on every /info; the answer does not
+// change while berthd runs).
+std::string runtime_version_output(const RuntimeInfo& runtime) {
+  static std::mutex mutex;
+  static std::map<std::string, std::string> outputs;
+  std::lock_guard lock(mutex);
+  auto it = outputs.find(runtime.path);
+  if (it != outputs.end()) return it->second;
+  std::string output = runtime.version;
+  try {
+    auto result = run_capture({runtime.path, "--version"}, {}, std::chrono::seconds(5));
+    if (result.status.success()) output = result.stdout_data;
+  } catch (const std::exception& e) {
+    log::warn("cannot ask the runtime its version",
+              {{"runtime", runtime.path}, {"error", e.what()}});
+  }
+  return outputs[runtime.path] = output;
+}
+
+// dockerd's sysinfo: --oom-kill-disable works where the v1 memory controller has oom_control
+// (cgroup v2 has no such switch).
+bool oom_kill_disable_supported(const CgroupInfo& cgroups) {
+  return cgroups.version == 1 &&
+         std::filesystem::exists("/sys/fs/cgroup/memory/memory.oom_control");
+}
+
+// What dockerd warns about in /info. Runtimes berthd cannot use are not a dockerd warning: they are
+// left out of Runtimes and logged instead.
+json info_warnings(const SystemContext& ctx, bool ipv4_forwarding) {
+  json warnings = json::array();
+  if (!ipv4_forwarding) warnings.push_back("WARNING: IPv4 forwarding is disabled");
+  static std::once_flag logged;
+  std::call_once(logged, [&ctx] {
+    for (const auto& rt : ctx.runtimes)
+      if (!rt.usable)
+        log::info("runtime unusable here", {{"runtime", rt.name}, {"reason", rt.reason}});
+  });
+  return warnings;
+}
+
+// Each layer's size and how many images hold it, for docker's system df: a layer of two images
+// is their shared size, and counts once in the total.
+struct LayerUsage {
+  std::map<std::string, std::pair<int64_t, int>> layers;  // chain ID -> (size, images)
+  int64_t total_size = 0;
+};
+
+LayerUsage layer_usage(const ImageStore& store, const std::vector<Image>& images) {
+  LayerUsage usage;
+  for (const auto& img : images) {
+    const auto sizes = store.layer_sizes(img);
+    for (size_t i = 0; i < img.chain_ids.size() && i < sizes.size(); ++i) {
+      auto [it, added] = usage.layers.try_emplace(img.chain_ids[i], sizes[i], 0);
+      if (added) usage.total_size += sizes[i];
+      ++it->second.second;
+    }
+  }
+  return usage;
+}
+
+int64_t shared_size(const Image& image, const LayerUsage& usage) {
+  int64_t shared = 0;
+  for (const auto& chain : image.chain_ids)
+    if (auto it = usage.layers.find(chain); it != usage.layers.end() && it->second.second > 1)
+      shared += it->second.first;
+  return shared;
+}
+
 }  // namespace
+
+std::string runtime_commit(const std::string& version_output) {
+  std::string version;
+  size_t start = 0;
+  while (start < version_output.size()) {
+    size_t end = version_output.find('\n', start);
+    if (end == std::string::npos) end = version_output.size();
+    std::string line = version_output.substr(start, end - start);
+    start = end + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.starts_with("commit:")) {
+      const size_t value = line.find_first_not_of(' ', 7);
+      return value == std::string::npos ? "" : line.substr(value);
+    }
+    if (const size_t pos = line.find("version"); pos != std::string::npos && version.empty()) {
+      version = line.substr(pos + 7);
+      version.erase(0, version.find_first_not_of(' '));
+    }
+  }
+  return version.empty() ? "N/A" : version;
+}
+
+bool debug_mode_configured(const std::string& config_file) {
+  if (config_file.empty()) return false;
+  try {
+    const json config = json::parse(read_file(config_file));
+    const auto debug = config.find("debug");
+    return debug != config.end() && debug->is_boolean() && debug->get<bool>();
+  } catch (const std::exception&) {
+    return false;  // berthd would not have started with a bad file; it may have gone since
+  }
+}
 
 void add_system_routes(http::Router& r, const SystemContext& ctx) {
   auto ping = [](http::Request& req, http::Response& res) {
@@ -139,10 +244,6 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
     json runtimes = json::object();
     for (const auto& rt : ctx.runtimes)
       if (rt.usable) runtimes[rt.name] = {{"path", rt.path}};
-    json warnings = json::array();
-    for (const auto& rt : ctx.runtimes)
-      if (!rt.usable)
-        warnings.push_back("WARNING: runtime " + rt.name + " is unusable here: " + rt.reason);
     std::vector<std::string> labels = ctx.config.labels;
     const bool forwarding = [] {
       try {
@@ -151,76 +252,79 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
         return false;
       }
     }();
-    json info = {{"ID", ctx.engine_id},
-                 {"Containers", running + paused + stopped},
-                 {"ContainersRunning", running},
-                 {"ContainersPaused", paused},
-                 {"ContainersStopped", stopped},
-                 {"Images", ctx.images.list().size()},
-                 {"Driver", "overlay2"},
-                 {"DriverStatus", json::array({json::array({"Backing Filesystem", "extfs"}),
-                                               json::array({"Supports d_type", "true"})})},
-                 {"Plugins",
-                  {{"Volume", {"local"}},
-                   {"Network", {"bridge", "host", "null"}},
-                   {"Authorization", nullptr},
-                   {"Log", {"json-file"}}}},
-                 {"MemoryLimit", true},
-                 {"SwapLimit", true},
-                 {"CpuCfsPeriod", true},
-                 {"CpuCfsQuota", true},
-                 {"CPUShares", true},
-                 {"CPUSet", true},
-                 {"PidsLimit", true},
-                 {"IPv4Forwarding", forwarding},
-                 {"Debug", ctx.config.log_level == "debug"},
-                 {"NFd", std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
-                                       std::filesystem::directory_iterator())},
-                 {"OomKillDisable", false},
-                 {"NGoroutines", 0},
-                 {"SystemTime", rfc3339_nano(std::chrono::system_clock::now())},
-                 {"LoggingDriver", "json-file"},
-                 {"CgroupDriver", ctx.cgroups.driver},
-                 {"CgroupVersion", std::to_string(ctx.cgroups.version)},
-                 {"NEventsListener", 0},
-                 {"KernelVersion", kernel_version()},
-                 {"OperatingSystem", os_pretty_name()},
-                 {"OSVersion", os_version()},
-                 {"OSType", "linux"},
-                 {"Architecture", "x86_64"},
-                 {"IndexServerAddress", "https://index.docker.io/v1/"},
-                 {"RegistryConfig",
-                  {{"InsecureRegistryCIDRs", {"127.0.0.0/8"}},
-                   {"IndexConfigs", json::object()},
-                   {"Mirrors", ctx.config.registry_mirrors}}},
-                 {"NCPU", sysconf(_SC_NPROCESSORS_ONLN)},
-                 {"MemTotal", static_cast<int64_t>(si.totalram) * si.mem_unit},
-                 {"GenericResources", nullptr},
-                 {"DockerRootDir", ctx.config.data_root},
-                 {"HttpProxy", ""},
-                 {"HttpsProxy", ""},
-                 {"NoProxy", ""},
-                 {"Name", hostname()},
-                 {"Labels", labels},
-                 {"ExperimentalBuild", false},
-                 {"ServerVersion", BERTH_VERSION},
-                 {"Runtimes", runtimes},
-                 {"DefaultRuntime", ctx.default_runtime.name},
-                 {"Swarm",
-                  {{"NodeID", ""},
-                   {"NodeAddr", ""},
-                   {"LocalNodeState", "inactive"},
-                   {"ControlAvailable", false},
-                   {"Error", ""},
-                   {"RemoteManagers", nullptr}}},
-                 {"LiveRestoreEnabled", true},
-                 {"Isolation", ""},
-                 {"InitBinary", ctx.config.init_path},
-                 {"ContainerdCommit", {{"ID", ""}}},
-                 {"RuncCommit", {{"ID", ctx.default_runtime.version}}},
-                 {"InitCommit", {{"ID", ""}}},
-                 {"SecurityOptions", security_options(ctx)},
-                 {"Warnings", warnings}};
+    json info = {
+        {"ID", ctx.engine_id},
+        {"Containers", running + paused + stopped},
+        {"ContainersRunning", running},
+        {"ContainersPaused", paused},
+        {"ContainersStopped", stopped},
+        {"Images", ctx.images.list().size()},
+        {"Driver", "overlay2"},
+        {"DriverStatus", json::array({json::array({"Backing Filesystem", "extfs"}),
+                                      json::array({"Supports d_type", "true"})})},
+        {"Plugins",
+         {{"Volume", {"local"}},
+          {"Network", {"bridge", "host", "null"}},
+          {"Authorization", nullptr},
+          {"Log", {"json-file"}}}},
+        {"MemoryLimit", true},
+        {"SwapLimit", true},
+        {"CpuCfsPeriod", true},
+        {"CpuCfsQuota", true},
+        {"CPUShares", true},
+        {"CPUSet", true},
+        {"PidsLimit", true},
+        {"IPv4Forwarding", forwarding},
+        {"Debug", debug_mode_configured(ctx.config.config_file)},
+        {"NFd", std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                              std::filesystem::directory_iterator())},
+        {"OomKillDisable", oom_kill_disable_supported(ctx.cgroups)},
+        {"NGoroutines", 0},
+        {"SystemTime", rfc3339_nano(std::chrono::system_clock::now())},
+        {"LoggingDriver", "json-file"},
+        {"CgroupDriver", ctx.cgroups.driver},
+        {"CgroupVersion", std::to_string(ctx.cgroups.version)},
+        {"NEventsListener", 0},
+        {"KernelVersion", kernel_version()},
+        {"OperatingSystem", os_pretty_name()},
+        {"OSVersion", os_version()},
+        {"OSType", "linux"},
+        {"Architecture", "x86_64"},
+        {"IndexServerAddress", "https://index.docker.io/v1/"},
+        {"RegistryConfig",
+         {{"InsecureRegistryCIDRs", {"127.0.0.0/8"}},
+          {"IndexConfigs", json::object()},
+          {"Mirrors", ctx.config.registry_mirrors}}},
+        {"NCPU", sysconf(_SC_NPROCESSORS_ONLN)},
+        {"MemTotal", static_cast<int64_t>(si.totalram) * si.mem_unit},
+        {"GenericResources", nullptr},
+        {"DockerRootDir", ctx.config.data_root},
+        {"HttpProxy", ""},
+        {"HttpsProxy", ""},
+        {"NoProxy", ""},
+        {"Name", hostname()},
+        {"Labels", labels},
+        {"ExperimentalBuild", false},
+        {"ServerVersion", BERTH_VERSION},
+        {"Runtimes", runtimes},
+        {"DefaultRuntime", ctx.default_runtime.name},
+        {"Swarm",
+         {{"NodeID", ""},
+          {"NodeAddr", ""},
+          {"LocalNodeState", "inactive"},
+          {"ControlAvailable", false},
+          {"Error", ""},
+          {"RemoteManagers", nullptr}}},
+        {"LiveRestoreEnabled", true},
+        {"Isolation", ""},
+        // As dockerd, the init's name ("docker-init"), not where it was found.
+        {"InitBinary", std::filesystem::path(ctx.config.init_path).filename().string()},
+        // berthd drives the runtime itself: there is no containerd to name.
+        {"ContainerdCommit", {{"ID", ""}}},
+        {"RuncCommit", {{"ID", runtime_commit(runtime_version_output(ctx.default_runtime))}}},
+        {"InitCommit", {{"ID", ""}}},
+        {"SecurityOptions", security_options(ctx)},
+        {"Warnings", info_warnings(ctx, forwarding)}};
     res.send_json(200, info);
   });
 
@@ -251,9 +355,10 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
 
   r.add("GET", "/system/df", [&ctx](http::Request&, http::Response& res) {
     json images = json::array();
-    int64_t layers_size = 0;
-    for (const auto& img : ctx.images.list()) {
-      layers_size += img.size;
+    const auto listed = ctx.images.list();
+    const LayerUsage layers = layer_usage(ctx.images, listed);
+    const int64_t layers_size = layers.total_size;
+    for (const auto& img : listed) {
       const auto users = ctx.containers.containers_using(img.id);
       images.push_back(
           {{"Id", img.id},
@@ -262,7 +367,7 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
            {"RepoDigests", img.repo_digests},
            {"Created", img.created_unix},
            {"Size", img.size},
-           {"SharedSize", -1},
+           {"SharedSize", shared_size(img, layers)},
            {"Labels", img.config.value("config", json::object()).value("Labels", json::object())},
            {"Containers", users.size()}});
     }

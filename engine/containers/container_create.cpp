@@ -4,15 +4,20 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <regex>
+#include <set>
 
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
+#include "common/json.hpp"
 #include "common/time_format.hpp"
 #include "engine/containers/container_manager.hpp"
 #include "engine/containers/oci_mounts.hpp"
 #include "engine/containers/oci_seccomp.hpp"
+#include "engine/containers/oci_spec.hpp"
+#include "engine/containers/runtime.hpp"
 #include "engine/images/image_store.hpp"
 
 namespace berth::engine {
@@ -44,25 +49,28 @@ const std::vector<std::string>& surnames() {
   return v;
 }
 
-// Env lists merge by variable name: the request's value wins over the image's.
+// dockerd's merge: the request's Env keeps its order, and the image's variables the request does
+// not set follow it.
 json merge_env(const json& image_env, const json& user_env) {
   std::vector<std::string> out;
   auto key_of = [](const std::string& kv) { return kv.substr(0, kv.find('=')); };
-  if (image_env.is_array())
-    for (const auto& e : image_env) out.push_back(e.get<std::string>());
   if (user_env.is_array()) {
     for (const auto& e : user_env) {
       if (!e.is_string()) throw InvalidArgument("invalid environment variable: must be a string");
       const std::string kv = e.get<std::string>();
       if (kv.empty() || kv[0] == '=') throw InvalidArgument("invalid environment variable: " + kv);
-      auto it = std::find_if(out.begin(), out.end(),
-                             [&](const std::string& x) { return key_of(x) == key_of(kv); });
-      if (it != out.end())
-        *it = kv;
-      else
-        out.push_back(kv);
+      out.push_back(kv);
     }
   }
+  const size_t user_count = out.size();
+  if (image_env.is_array())
+    for (const auto& e : image_env) {
+      const std::string kv = e.get<std::string>();
+      const auto end = out.begin() + static_cast<std::ptrdiff_t>(user_count);
+      if (std::none_of(out.begin(), end,
+                       [&](const std::string& x) { return key_of(x) == key_of(kv); }))
+        out.push_back(kv);
+    }
   return out;
 }
 
@@ -80,14 +88,138 @@ json as_string_array(const json& j, const char* field) {
   return j;
 }
 
+// "0-2,4" as dockerd's ParseUintList reads a cpuset: the numbers it names; InvalidArgument
+// "invalid format: X" when it is not such a list.
+std::set<int> parse_cpu_list(const std::string& text) {
+  static const std::regex range(R"(^(\d+)(-(\d+))?$)");
+  std::set<int> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = text.find(',', start);
+    const std::string part = text.substr(start, comma - start);
+    std::smatch m;
+    if (!std::regex_match(part, m, range) || m[1].length() > 6 || m[3].length() > 6)
+      throw InvalidArgument("invalid format: " + text);
+    const int low = std::stoi(m[1]);
+    const int high = m[3].matched ? std::stoi(m[3]) : low;
+    if (high < low) throw InvalidArgument("invalid format: " + text);
+    for (int n = low; n <= high; ++n) out.insert(n);
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
+// The engine's cgroup cpuset (what dockerd calls available), as the kernel prints it ("0-1").
+std::string available_cpuset(const char* v1_file, const char* v2_file, const char* fallback) {
+  for (const char* path : {v1_file, v2_file, fallback}) {
+    std::ifstream in(path);
+    std::string line;
+    if (in && std::getline(in, line) && !line.empty()) return line;
+  }
+  return "";
+}
+
+// --cpuset-cpus / --cpuset-mems: well formed, and within what the host offers (dockerd's texts).
+void validate_cpuset(const json& hc, const char* field, const char* what, const char* unavailable,
+                     const std::string& available) {
+  const std::string requested = hc.value(field, "");
+  if (requested.empty()) return;
+  std::set<int> wanted;
+  try {
+    wanted = parse_cpu_list(requested);
+  } catch (const InvalidArgument& ex) {
+    throw InvalidArgument("Invalid value " + requested + " for " + what + ": " + ex.what());
+  }
+  if (available.empty()) return;
+  const std::set<int> offered = parse_cpu_list(available);
+  for (int n : wanted)
+    if (!offered.contains(n))
+      throw InvalidArgument(std::string(unavailable) + " - requested " + requested +
+                            ", available: " + available);
+}
+
+void validate_memory(const json& hc) {
+  const int64_t memory = hc.value("Memory", int64_t{0});
+  if (memory != 0 && memory < 6 * 1024 * 1024)
+    throw InvalidArgument("Minimum memory limit allowed is 6MB");
+  const int64_t swap = hc.value("MemorySwap", int64_t{0});
+  if (memory == 0 && swap > 0)
+    throw InvalidArgument(
+        "You should always set the Memory limit when using Memoryswap limit, see usage");
+  if (memory > 0 && swap > 0 && swap < memory)
+    throw InvalidArgument("Minimum memoryswap limit should be larger than memory limit, see usage");
+}
+
+// The options dockerd's json-file driver knows; any other is refused at create, as dockerd does.
+void validate_log_options(const json& log_config) {
+  static const std::set<std::string> known = {"max-file",     "max-size", "compress",  "labels",
+                                              "labels-regex", "env",      "env-regex", "tag"};
+  const json options = log_config.value("Config", json::object());
+  if (!options.is_object()) return;
+  for (const auto& [key, _] : options.items())
+    if (!known.contains(key))
+      throw InvalidArgument("unknown log opt '" + key + "' for json-file log driver");
+}
+
+void validate_restart_policy(const json& hc) {
+  const auto policy = hc.value("RestartPolicy", json::object());
+  const std::string name = policy.value("Name", "");
+  static const std::vector<std::string> policies = {"", "no", "always", "unless-stopped",
+                                                    "on-failure"};
+  if (std::find(policies.begin(), policies.end(), name) == policies.end())
+    throw InvalidArgument("invalid restart policy '" + name + "'");
+  const int retries = policy.value("MaximumRetryCount", 0);
+  if (retries < 0) throw InvalidArgument("maximum retry count cannot be negative");
+  if (retries > 0 && name != "on-failure")
+    throw InvalidArgument("maximum retry count cannot be used with restart policy '" + name + "'");
+  if (hc.value("AutoRemove", false) && name != "" && name != "no")
+    throw InvalidArgument("can't create 'AutoRemove' container with restart policy");
+}
+
+// --ipc: dockerd's modes; container:<name> is checked against the donor when the container starts.
+void validate_namespace_modes(const json& hc) {
+  const std::string ipc = hc.value("IpcMode", "");
+  static const std::set<std::string> ipc_modes = {"", "none", "private", "shareable", "host"};
+  if (!ipc_modes.contains(ipc) && !ipc.starts_with("container:"))
+    throw InvalidArgument("Invalid IPC mode: " + ipc);
+  if (ipc == "container:") throw InvalidArgument("Invalid IPC mode: " + ipc);
+  const std::string pid = hc.value("PidMode", "");
+  if (pid != "" && pid != "host" && !pid.starts_with("container:"))
+    throw InvalidArgument("invalid PID mode: " + pid);
+  if (pid == "container:") throw InvalidArgument("invalid PID mode: " + pid);
+}
+
+// Options berth does not implement yet are refused by name rather than ignored.
+void refuse_unsupported(const json& body, const json& hc) {
+  const json volumes = body.value("Volumes", json());
+  if (volumes.is_object() && !volumes.empty())
+    throw InvalidArgument("anonymous volumes are not supported yet: -v " + volumes.begin().key() +
+                          " (give a host directory: -v /host/dir:" + volumes.begin().key() + ")");
+  if (!body.value("MacAddress", "").empty())
+    throw InvalidArgument("--mac-address is not supported yet");
+  const std::string mode = hc.value("NetworkMode", "default");
+  const bool default_bridge = mode == "default" || mode == "bridge" || mode.empty();
+  const json endpoints =
+      body.value("NetworkingConfig", json::object()).value("EndpointsConfig", json::object());
+  if (!endpoints.is_object()) return;
+  for (const auto& [name, endpoint] : endpoints.items()) {
+    if (!endpoint.is_object()) continue;
+    if (!endpoint.value("MacAddress", "").empty())
+      throw InvalidArgument("--mac-address is not supported yet");
+    const json ipam = endpoint.value("IPAMConfig", json::object());
+    const bool wants_ip = ipam.is_object() && (!ipam.value("IPv4Address", "").empty() ||
+                                               !ipam.value("IPv6Address", "").empty());
+    if (wants_ip && default_bridge)
+      throw InvalidArgument("user specified IP address is supported on user defined networks only");
+  }
+}
+
 void validate_host_config(const json& hc) {
   const std::string mode = hc.value("NetworkMode", "default");
   if (mode.starts_with("container:"))
     throw InvalidArgument("network mode " + mode + " is not supported yet");
-  if (mode != "default" && mode != "bridge" && mode != "none" && mode != "host" && !mode.empty())
-    throw NotFound(
-        "network " + mode +
-        " not found (berth offers bridge, host and none until user-defined networks arrive)");
+  // Any other name is looked up when the container starts ("network X not found", 404), as
+  // dockerd does: a 404 here would make the CLI try to pull the image.
   if (hc.contains("Binds") && hc["Binds"].is_array()) {
     for (const auto& b : hc["Binds"]) {
       const std::string bind = b.is_string() ? b.get<std::string>() : "";
@@ -113,27 +245,23 @@ void validate_host_config(const json& hc) {
   }
   if (hc.contains("Mounts") && hc["Mounts"].is_array())
     for (const auto& m : hc["Mounts"]) parse_mount(m);  // throws naming a bad --mount
-  const auto policy = hc.value("RestartPolicy", json::object());
-  const std::string policy_name = policy.value("Name", "");
-  static const std::vector<std::string> policies = {"", "no", "always", "unless-stopped",
-                                                    "on-failure"};
-  if (std::find(policies.begin(), policies.end(), policy_name) == policies.end())
-    throw InvalidArgument("invalid restart policy '" + policy_name + "'");
-  if (policy.value("MaximumRetryCount", 0) < 0)
-    throw InvalidArgument("invalid restart policy: maximum retry count can't be negative");
-  if (policy.value("MaximumRetryCount", 0) > 0 && policy_name != "on-failure")
-    throw InvalidArgument(
-        "invalid restart policy: maximum retry count can only be used with 'on-failure'");
-  if (hc.value("AutoRemove", false) && policy_name != "" && policy_name != "no")
-    throw InvalidArgument("can't create 'AutoRemove' container with restart policy");
+  validate_restart_policy(hc);
   const auto log_config = hc.value("LogConfig", json::object());
   const std::string driver = log_config.value("Type", "");
   if (driver != "" && driver != "json-file")
     throw InvalidArgument("logging driver " + driver +
                           " is not supported (berth writes json-file logs)");
-  const int64_t memory = hc.value("Memory", int64_t{0});
-  if (memory != 0 && memory < 6 * 1024 * 1024)
-    throw InvalidArgument("Minimum memory limit allowed is 6MB");
+  validate_log_options(log_config);
+  validate_memory(hc);
+  validate_cpuset(
+      hc, "CpusetCpus", "cpuset cpus", "Requested CPUs are not available",
+      available_cpuset("/sys/fs/cgroup/cpuset/cpuset.cpus", "/sys/fs/cgroup/cpuset.cpus.effective",
+                       "/sys/devices/system/cpu/online"));
+  validate_cpuset(
+      hc, "CpusetMems", "cpuset mems", "Requested memory nodes are not available",
+      available_cpuset("/sys/fs/cgroup/cpuset/cpuset.mems", "/sys/fs/cgroup/cpuset.mems.effective",
+                       "/sys/devices/system/node/online"));
+  validate_namespace_modes(hc);
   const int64_t nano_cpus = hc.value("NanoCpus", int64_t{0});
   const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   if (nano_cpus < 0 || nano_cpus > ncpu * 1'000'000'000LL)
@@ -150,6 +278,63 @@ void validate_host_config(const json& hc) {
         throw InvalidArgument("invalid port bindings for " + key);
     }
   }
+}
+
+// --pid/--ipc container:X, --volumes-from X and --link X:alias name other containers: each must
+// exist (dockerd answers 400: a 404 would make the CLI try to pull the image).
+void check_referenced_containers(const json& hc,
+                                 const std::function<void(const std::string&)>& must_exist) {
+  auto exists = [&](const std::string& ref, const std::string& prefix) {
+    try {
+      must_exist(ref);
+    } catch (const NotFound& ex) {
+      throw InvalidArgument(prefix + ex.what());
+    }
+  };
+  for (const char* field : {"PidMode", "IpcMode"}) {
+    const std::string mode = hc.value(field, "");
+    if (mode.starts_with("container:")) exists(mode.substr(10), "");
+  }
+  for (const auto& entry : get_string_array(hc, "VolumesFrom")) {
+    const auto colon = entry.find(':');
+    const std::string mode = colon == std::string::npos ? "" : entry.substr(colon + 1);
+    if (mode != "" && mode != "ro" && mode != "rw")
+      throw InvalidArgument("invalid mode for volumes-from: " + mode);
+    exists(entry.substr(0, colon), "");
+  }
+  for (const auto& link : get_string_array(hc, "Links")) {
+    const std::string target = link.substr(0, link.find(':'));
+    exists(target, "could not get container for " + target + ": ");
+    throw InvalidArgument("--link is not supported yet: " + link +
+                          " (reach the container by its address instead)");
+  }
+}
+
+// What dockerd records for options left unset, so inspect shows the values in force.
+void apply_host_config_defaults(json& hc, const std::string& runtime_name) {
+  if (hc.value("ShmSize", int64_t{0}) <= 0) hc["ShmSize"] = kDefaultShmSizeBytes;
+  if (hc.value("IpcMode", "").empty()) hc["IpcMode"] = "private";
+  if (hc.value("CgroupnsMode", "").empty())
+    hc["CgroupnsMode"] = detect_cgroups().version == 2 ? "private" : "host";
+  if (!hc.value("Privileged", false)) {
+    if (!hc.contains("MaskedPaths") || !hc["MaskedPaths"].is_array())
+      hc["MaskedPaths"] = default_masked_paths();
+    if (!hc.contains("ReadonlyPaths") || !hc["ReadonlyPaths"].is_array())
+      hc["ReadonlyPaths"] = default_readonly_paths();
+  }
+  if (hc.value("Runtime", "").empty()) hc["Runtime"] = runtime_name;
+  const json* swappiness = find_field(hc, "MemorySwappiness");
+  if (!swappiness || (swappiness->is_number_integer() && swappiness->get<int64_t>() < 0))
+    hc["MemorySwappiness"] = nullptr;
+}
+
+std::vector<std::string> create_warnings(const json& hc) {
+  std::vector<std::string> warnings;
+  if (hc.value("OomKillDisable", false) && hc.value("Memory", int64_t{0}) == 0)
+    warnings.push_back(
+        "OOM killer is disabled for the container, but no memory limit is set, this can result in "
+        "the system running out of resources.");
+  return warnings;
 }
 
 }  // namespace
@@ -177,11 +362,16 @@ ContainerManager::Created ContainerManager::create(const std::string& requested_
   json host_config = body.value("HostConfig", json::object());
   if (host_config.is_null()) host_config = json::object();
   validate_host_config(host_config);
+  refuse_unsupported(body, host_config);
+  check_referenced_containers(host_config, [this](const std::string& ref) { resolve(ref); });
+  const std::vector<std::string> warnings = create_warnings(host_config);
 
   // The container's config: the request over the image's defaults, as dockerd merges them.
   json config = body;
   config.erase("HostConfig");
   config.erase("NetworkingConfig");
+  // Anonymous volumes are refused above: an empty set is shown as dockerd shows it, null.
+  config["Volumes"] = nullptr;
   const json image_config = image.config.value("config", json::object());
   config["Env"] = merge_env(image_config.value("Env", json()), body.value("Env", json()));
   json cmd = as_string_array(body.value("Cmd", json()), "Cmd");
@@ -249,6 +439,7 @@ ContainerManager::Created ContainerManager::create(const std::string& requested_
   c.path = argv.front();
   c.args.assign(argv.begin() + 1, argv.end());
   c.runtime = runtime_.info().name;
+  apply_host_config_defaults(c.host_config, c.runtime);
 
   auto entry = std::make_shared<Entry>();
   {
@@ -274,7 +465,7 @@ ContainerManager::Created ContainerManager::create(const std::string& requested_
     id_by_name_[c.name] = c.id;
   }
   publish(c, "create");
-  return {c.id, {}};
+  return {c.id, warnings};
 }
 
 }  // namespace berth::engine

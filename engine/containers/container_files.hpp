@@ -11,6 +11,7 @@ struct ContainerFiles {
 
 struct ContainerFilesInput {
   std::string hostname;
+  std::string domainname;     // --domainname; the FQDN in /etc/hosts is hostname.domainname
   std::string ip;             // the container's address on its network; "" for none
   std::string gateway;        // its network's gateway: what --add-host NAME:host-gateway means
   bool host_network = false;  // the host's own files are copied (plus extra hosts)
@@ -21,5 +22,14 @@ struct ContainerFilesInput {
 
 // Writes the three files into `dir`. Throws InvalidArgument naming a malformed --add-host.
 ContainerFiles write_container_files(const std::string& dir, const ContainerFilesInput& input);
+
+// The container's /etc/hosts on a network of its own (not the host's network).
+std::string container_hosts(const ContainerFilesInput& input);
+
+// The container's /etc/resolv.conf made from the host's, the way dockerd 20.10 (libnetwork) makes
+// it: without --dns/--dns-search/--dns-option the host's file with its loopback name servers
+// removed (Google's resolvers when none remain); with any of them a new file, "search" first.
+std::string container_resolv_conf(const std::string& host_resolv_conf,
+                                  const ContainerFilesInput& input);
 
 }  // namespace berth::engine

@@ -28,6 +28,10 @@ void ContainerManager::connect_pending_attach(Entry& e, PendingAttach& pending) 
 void ContainerManager::attach(const std::string& ref, const std::function<Stream&()>& hijack,
                               bool stdin, bool stdout, bool stderr, bool logs, bool stream) {
   auto e = find(ref);
+  {
+    std::lock_guard lock(e->mutex);
+    publish(e->c, "attach");
+  }
   // The session is registered before the client hears "101": docker sends start right after it, and
   // a process that exits at once must still find its attached client (or every byte is lost).
   std::shared_ptr<PendingAttach> pending;
@@ -97,9 +101,9 @@ ContainerManager::WaitResult ContainerManager::wait(const std::string& ref,
                                                     const std::function<bool()>& cancelled) {
   auto e = find(ref);
   std::unique_lock lock(e->mutex);
-  const std::string cond = condition.empty() ? "not-running" : condition;
-  if (cond != "not-running" && cond != "next-exit" && cond != "removed")
-    throw InvalidArgument("invalid condition: \"" + condition + "\"");
+  // As dockerd: a condition it does not know means the default one.
+  const std::string cond =
+      condition == "next-exit" || condition == "removed" ? condition : "not-running";
   // A start failure was already reported by the start request itself; repeating it in the wait
   // answer would make the CLI print it twice.
   auto result = [&] {

@@ -106,6 +106,7 @@ void ContainerManager::on_exit(const EntryPtr& e, const ShimExit& exit, Persist 
   if (persist == Persist::yes) save(c);
   if (exit.oom_killed) publish(c, "oom");
   publish(c, "die", {{"exitCode", std::to_string(exit.exit_code)}});
+  publish_network(c, "disconnect");
   ++e->exits;
   e->changed.notify_all();
 }
@@ -331,9 +332,8 @@ void ContainerManager::remove_container(const std::string& ref, bool force) {
   Container& c = e->c;
   if (c.state.running() && c.state.status != "restarting") {
     if (!force)
-      throw Conflict(
-          "cannot remove container \"" + c.name +
-          "\": container is running: stop the container before removing or force remove");
+      throw Conflict("You cannot remove a running container " + c.id +
+                     ". Stop the container before attempting removal or force remove");
     c.manually_stopped = true;
     const uint64_t exits = e->exits;
     if (c.state.status == "paused") runtime_.resume(c.id);
@@ -341,6 +341,7 @@ void ContainerManager::remove_container(const std::string& ref, bool force) {
       runtime_.kill(c.id, SIGKILL, true);
     } catch (const Error&) {
     }
+    publish(c, "kill", {{"signal", std::to_string(SIGKILL)}});
     if (!wait_for_exit(*e, lock, exits, 30s))
       throw Error("container " + c.id + " did not exit after SIGKILL; not removed");
     if (e->removed) return;  // auto-remove got there first

@@ -1,7 +1,10 @@
 #include "engine/containers/container_manager.hpp"
 
+#include <sys/mount.h>
+
 #include <csignal>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "common/atomic_file.hpp"
@@ -13,6 +16,7 @@
 #include "engine/containers/oci_spec.hpp"
 #include "engine/containers/trash.hpp"
 #include "engine/events.hpp"
+#include "engine/images/digest.hpp"
 #include "engine/images/image_store.hpp"
 #include "engine/images/rootfs.hpp"
 #include "engine/network/network_manager.hpp"
@@ -74,6 +78,58 @@ std::vector<PortBinding> port_bindings(const Container& c) {
     }
   }
   return out;
+}
+
+// A bind ("src:dst[:opts]") made read-only: ",ro" replaces any rw/ro option.
+std::string read_only_bind(const std::string& bind) {
+  const auto first = bind.find(':');
+  const auto second = bind.find(':', first + 1);
+  std::string opts = second == std::string::npos ? "" : bind.substr(second + 1);
+  std::string kept;
+  size_t start = 0;
+  while (start <= opts.size() && !opts.empty()) {
+    const auto comma = opts.find(',', start);
+    const std::string opt = opts.substr(start, comma - start);
+    if (opt != "rw" && opt != "ro" && !opt.empty()) kept += (kept.empty() ? "" : ",") + opt;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return bind.substr(0, second) + ":" + (kept.empty() ? "ro" : kept + ",ro");
+}
+
+std::string bind_destination(const std::string& bind) {
+  const auto first = bind.find(':');
+  const std::string rest = bind.substr(first + 1);
+  return rest.substr(0, rest.find(':'));
+}
+
+// The Binds and bind --mounts a --volumes-from source contributes (dockerd copies its mount
+// points, not its tmpfs), read-only with ":ro"; a destination the container mounts itself wins.
+void add_volumes_from(json& hc, const Container& source, bool read_only) {
+  std::set<std::string> taken;
+  for (const auto& b : get_string_array(hc, "Binds")) taken.insert(bind_destination(b));
+  if (hc.contains("Mounts") && hc["Mounts"].is_array())
+    for (const auto& m : hc["Mounts"]) taken.insert(m.value("Target", ""));
+  if (!hc.contains("Binds") || !hc["Binds"].is_array()) hc["Binds"] = json::array();
+  for (const auto& b : get_string_array(source.host_config, "Binds"))
+    if (taken.insert(bind_destination(b)).second)
+      hc["Binds"].push_back(read_only ? read_only_bind(b) : b);
+  const json* mounts = find_field(source.host_config, "Mounts");
+  if (!mounts || !mounts->is_array()) return;
+  if (!hc.contains("Mounts") || !hc["Mounts"].is_array()) hc["Mounts"] = json::array();
+  for (json m : *mounts) {
+    if (m.value("Type", "") != "bind" || !taken.insert(m.value("Target", "")).second) continue;
+    if (read_only) m["ReadOnly"] = true;
+    hc["Mounts"].push_back(std::move(m));
+  }
+}
+
+// The IDs GET /networks shows for the host and none networks, and the networks' drivers.
+std::string builtin_network_id(const std::string& name) {
+  return sha256_hex("berth-network-" + name);
+}
+std::string builtin_network_driver(const std::string& name) {
+  return name == "none" ? "null" : name;
 }
 }  // namespace
 
@@ -226,7 +282,107 @@ void ContainerManager::prepare_rootfs(Entry& e) {
   ensure_directory(rw + "/work", 0700);
   ensure_directory(rootfs_dir(c.id), 0755);
   unmount(rootfs_dir(c.id));
-  mount_overlay(images_.layer_dirs(image), rw + "/upper", rw + "/work", rootfs_dir(c.id));
+  // dockerd's init layer: files every container has (/.dockerenv) sit in a layer of their own
+  // between the image and the container's changes, so `docker diff` and commit do not see them
+  // while the container and `docker export` do.
+  const std::string init = container_dir(c.id) + "/init";
+  if (!fs::exists(init + "/.dockerenv")) {
+    ensure_directory(init, 0755);
+    write_file_atomic(init + "/.dockerenv", "", 0755);
+  }
+  std::vector<fs::path> lowers = images_.layer_dirs(image);
+  lowers.insert(lowers.begin(), init);
+  mount_overlay(lowers, rw + "/upper", rw + "/work", rootfs_dir(c.id));
+}
+
+Container ContainerManager::running_donor(const Entry& e, const std::string& ref) const {
+  const auto donor = find(ref);
+  if (donor.get() == &e) throw InvalidArgument("a container cannot join its own namespaces");
+  std::lock_guard lock(donor->mutex);
+  return donor->c;
+}
+
+void ContainerManager::join_donor_namespaces(const Entry& e, OciSpecInput& in) const {
+  const std::string pid_mode = e.c.host_config.value("PidMode", "");
+  if (pid_mode.starts_with("container:")) {
+    const Container donor = running_donor(e, pid_mode.substr(10));
+    if (donor.state.status != "running" || donor.state.pid <= 0)
+      throw Conflict("container " + donor.id + " is not running");
+    in.pid_namespace = "/proc/" + std::to_string(donor.state.pid) + "/ns/pid";
+  }
+  const std::string ipc_mode = e.c.host_config.value("IpcMode", "");
+  if (ipc_mode.starts_with("container:")) {
+    const Container donor = running_donor(e, ipc_mode.substr(10));
+    const std::string cannot_join = "can't join IPC of container " + donor.id + ": ";
+    if (donor.state.status != "running" || donor.state.pid <= 0)
+      throw Conflict(cannot_join + "container " + donor.id + " is not running");
+    if (donor.host_config.value("IpcMode", "") != "shareable")
+      throw InvalidArgument(cannot_join +
+                            "non-shareable IPC (hint: use IpcMode:shareable for the donor "
+                            "container)");
+    in.ipc_namespace = "/proc/" + std::to_string(donor.state.pid) + "/ns/ipc";
+    in.shared_shm = shm_dir(donor.id);
+  }
+}
+
+// --ipc shareable: the container's /dev/shm is a tmpfs mounted on the host (as dockerd's
+// containers/<id>/mounts/shm), so containers joining its IPC can bind the same one; a mount inside
+// the container's own mount namespace could not be bound into another's.
+void ContainerManager::prepare_shareable_shm(const Container& c, OciSpecInput& in) const {
+  if (c.host_config.value("IpcMode", "") != "shareable") return;
+  const std::string dir = shm_dir(c.id);
+  ensure_directory(dir, 0755);
+  unmount(dir);  // a previous run's
+  int64_t size = c.host_config.value("ShmSize", int64_t{0});
+  if (size <= 0) size = kDefaultShmSizeBytes;
+  const std::string options = "mode=1777,size=" + std::to_string(size);
+  if (::mount("shm", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options.c_str()) != 0)
+    throw_errno("mount shm for container " + c.id);
+  in.shared_shm = dir;
+}
+
+std::string ContainerManager::shm_dir(const std::string& id) const {
+  return bundle_dir(id) + "/shm";
+}
+
+json ContainerManager::host_config_with_volumes_from(const Entry& e) const {
+  json hc = e.c.host_config;
+  for (const auto& entry : get_string_array(e.c.host_config, "VolumesFrom")) {
+    const auto colon = entry.find(':');
+    const Container source = running_donor(e, entry.substr(0, colon));
+    add_volumes_from(hc, source, colon != std::string::npos && entry.substr(colon + 1) == "ro");
+  }
+  return hc;
+}
+
+json ContainerManager::host_config_with_volumes_from(const Container& c) const {
+  json hc = c.host_config;
+  for (const auto& entry : get_string_array(c.host_config, "VolumesFrom")) {
+    const auto colon = entry.find(':');
+    try {
+      const auto source = find(entry.substr(0, colon));
+      if (source->c.id == c.id) continue;
+      Container copy;
+      {
+        std::lock_guard lock(source->mutex);
+        copy = source->c;
+      }
+      add_volumes_from(hc, copy, colon != std::string::npos && entry.substr(colon + 1) == "ro");
+    } catch (const NotFound&) {
+      // The source is gone: its mounts are added when the container starts, or the start fails.
+    }
+  }
+  return hc;
+}
+
+void ContainerManager::publish_network(const Container& c, const std::string& action) const {
+  const std::string name = network_mode(c);
+  Event ev;
+  ev.type = "network";
+  ev.action = action;
+  ev.id = name == "bridge" ? network_.bridge_network().id : builtin_network_id(name);
+  ev.attributes = {{"container", c.id}, {"name", name}, {"type", builtin_network_driver(name)}};
+  events_.publish(std::move(ev));
 }
 
 ContainerManager::HeldResources ContainerManager::take_resources_locked(Entry& e) {
@@ -240,6 +396,7 @@ ContainerManager::HeldResources ContainerManager::take_resources_locked(Entry& e
 
 void ContainerManager::give_back(HeldResources& held) {
   try {
+    unmount(shm_dir(held.id));
     unmount(rootfs_dir(held.id));
   } catch (const std::exception& ex) {
     log::warn("cannot unmount container rootfs", {{"id", held.id}, {"error", ex.what()}});
@@ -310,6 +467,7 @@ ProbeResult ContainerManager::run_health_probe(const Container& c,
   in.config = c.config;
   in.host_config = c.host_config;
   in.rootfs = rootfs_dir(c.id);
+  in.hostname = c.config.value("Hostname", c.short_id());
   in.passwd_path = in.rootfs + "/etc/passwd";
   in.group_path = in.rootfs + "/etc/group";
   const std::string process_file = bundle_dir(c.id) + "/healthcheck.json";
@@ -392,7 +550,11 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
       in.network_namespace = a.netns_path;
       ip = a.ip_address;
       gateway = a.gateway;
+    } else if (mode != "none") {
+      throw NotFound("network " + mode + " not found");
     }
+    join_donor_namespaces(e, in);
+    prepare_shareable_shm(c, in);
     // `-v /host/dir:/dir` creates a missing host directory, as dockerd does.
     if (c.host_config.contains("Binds") && c.host_config["Binds"].is_array())
       for (const auto& b : c.host_config["Binds"]) {
@@ -404,6 +566,7 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     const std::string hostname = c.config.value("Hostname", c.short_id());
     ContainerFilesInput files_in;
     files_in.hostname = hostname;
+    files_in.domainname = c.config.value("Domainname", "");
     files_in.ip = ip;
     files_in.gateway = gateway;
     files_in.host_network = mode == "host";
@@ -414,7 +577,7 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     files_in.extra_hosts = get_string_array(c.host_config, "ExtraHosts");
     const ContainerFiles files = write_container_files(container_dir(c.id), files_in);
     in.config = c.config;
-    in.host_config = c.host_config;
+    in.host_config = host_config_with_volumes_from(e);
     in.rootfs = rootfs_dir(c.id);
     in.hostname = hostname;
     in.hostname_file = files.hostname_path;
@@ -453,6 +616,7 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     e.shim.reset();
     throw;
   }
+  publish_network(c, "connect");
   // Clients that attached before start get the stream from the very first byte.
   for (auto& pending : e.pending) connect_pending_attach(e, *pending);
   e.pending.clear();

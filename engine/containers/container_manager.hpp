@@ -21,6 +21,7 @@
 #include "engine/containers/container.hpp"
 #include "engine/containers/health.hpp"
 #include "engine/containers/json_log.hpp"
+#include "engine/containers/oci_spec.hpp"
 #include "engine/containers/runtime.hpp"
 #include "engine/containers/shim_client.hpp"
 
@@ -98,6 +99,9 @@ class ContainerManager {
   // (`docker ps` visits them all). `fn` must not call back into the manager.
   void for_each(const std::function<void(const Container&)>& fn) const;
   nlohmann::json inspect(const std::string& ref) const;
+  // HostConfig with the mounts of its --volumes-from sources added (inspect's Mounts); the
+  // caller must not hold the container's lock.
+  nlohmann::json host_config_with_volumes_from(const Container& c) const;
 
   // Runs `fn` with the container's root filesystem mounted (temporarily, when it is not running).
   void with_rootfs(const std::string& ref,
@@ -153,6 +157,16 @@ class ContainerManager {
   void save(const Container& c, Durability durability = Durability::synced) const;
   void start_locked(Entry& e, std::unique_lock<std::mutex>& lock);
   void prepare_rootfs(Entry& e);
+  // --pid/--ipc container:X: the running donor's namespaces (and /dev/shm) for the spec.
+  void join_donor_namespaces(const Entry& e, OciSpecInput& in) const;
+  void prepare_shareable_shm(const Container& c, OciSpecInput& in) const;
+  std::string shm_dir(const std::string& id) const;  // --ipc shareable's /dev/shm, on the host
+  // The running donor named by --pid/--ipc container:X (its record, under its lock).
+  Container running_donor(const Entry& e, const std::string& ref) const;
+  // HostConfig with the mounts of --volumes-from sources added, for the runtime spec.
+  nlohmann::json host_config_with_volumes_from(const Entry& e) const;
+  // Docker's `network connect` / `network disconnect` events for the container's network.
+  void publish_network(const Container& c, const std::string& action) const;
   void clear_previous_runtime_state(Entry& e);
   void start_health_check(Entry& e);
   ProbeResult run_health_probe(const Container& c, const std::vector<std::string>& command,

@@ -3,6 +3,7 @@
 
 #include "common/error.hpp"
 #include "engine/containers/container_manager.hpp"
+#include "engine/containers/update_resources.hpp"
 #include "engine/events.hpp"
 #include "engine/images/dockerfile_changes.hpp"
 #include "engine/images/image_store.hpp"
@@ -11,45 +12,33 @@ using nlohmann::json;
 
 namespace berth::engine {
 
+// moby's ContainerUpdate: the request is checked, merged into the stored HostConfig and, for a
+// running container, applied to its cgroup; any refusal (ours or the runtime's) leaves both the
+// record and the cgroup as they were.
 std::vector<std::string> ContainerManager::update(const std::string& ref, const json& changes) {
   if (!changes.is_object()) throw InvalidArgument("update body must be a JSON object");
+  verify_update_request(changes, host_cpuset());
   auto e = find(ref);
   std::unique_lock lock(e->mutex);
   Container& c = e->c;
-  json resources = json::object();
-  json& hc = c.host_config;
-  static const std::vector<std::string> allowed = {
-      "Memory",   "MemorySwap", "MemoryReservation", "NanoCpus",  "CpuShares",   "CpuPeriod",
-      "CpuQuota", "CpusetCpus", "CpusetMems",        "PidsLimit", "BlkioWeight", "RestartPolicy"};
-  for (const auto& [key, value] : changes.items()) {
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) continue;
-    if (value.is_null()) continue;
-    if (key == "RestartPolicy") {
-      const std::string name = value.value("Name", "");
-      if (name != "" && name != "no" && name != "always" && name != "unless-stopped" &&
-          name != "on-failure")
-        throw InvalidArgument("invalid restart policy '" + name + "'");
-      if (hc.value("AutoRemove", false) && name != "" && name != "no")
-        throw InvalidArgument(
-            "Restart policy cannot be updated because AutoRemove is enabled for the container");
-    }
-    if (key == "Memory" && value.is_number() && value.get<int64_t>() != 0 &&
-        value.get<int64_t>() < 6 * 1024 * 1024)
-      throw InvalidArgument("Minimum memory limit allowed is 6MB");
-    if (value.is_number() && value.get<int64_t>() == 0 && key != "PidsLimit") continue;
-    hc[key] = value;
+  json hc = merge_update(c.host_config, changes, c.id);
+  if (auto policy = changes.find("RestartPolicy"); policy != changes.end() && policy->is_object()) {
+    const std::string name = policy->value("Name", "");
+    if (name != "" && name != "no" && name != "always" && name != "unless-stopped" &&
+        name != "on-failure")
+      throw InvalidArgument("invalid restart policy '" + name + "'");
+    if (hc.value("AutoRemove", false) && name != "" && name != "no")
+      throw Conflict(
+          "Cannot update container " + c.id +
+          ": Restart policy cannot be updated because AutoRemove is enabled for the container");
+    if (name != "") hc["RestartPolicy"] = *policy;
   }
-  if (c.state.running()) {
-    const int64_t memory = hc.value("Memory", int64_t{0});
-    if (memory > 0) resources["memory"] = {{"limit", memory}};
-    const int64_t nano = hc.value("NanoCpus", int64_t{0});
-    if (nano > 0) resources["cpu"] = {{"quota", nano / 10'000}, {"period", 100'000}};
-    if (hc.value("CpuShares", int64_t{0}) > 0) resources["cpu"]["shares"] = hc["CpuShares"];
-    if (hc.contains("PidsLimit") && hc["PidsLimit"].is_number() &&
-        hc["PidsLimit"].get<int64_t>() != 0)
-      resources["pids"] = {{"limit", hc["PidsLimit"]}};
-    if (!resources.empty()) runtime_.update(c.id, resources.dump());
+  // A restarting container gets its limits at its next start, as in dockerd.
+  if (c.state.running() && c.state.status != "restarting") {
+    if (const json resources = runtime_update_resources(changes, hc); !resources.is_null())
+      runtime_.update(c.id, resources.dump());
   }
+  c.host_config = std::move(hc);
   save(c);
   publish(c, "update");
   return {};
@@ -76,8 +65,8 @@ std::string ContainerManager::commit(const std::string& ref, const std::string& 
   std::string id;
   try {
     const Image base = images_.get(c.image_id);
-    const Image image =
-        images_.commit(container_dir(c.id) + "/rw/upper", base, config, reference, comment, author);
+    const Image image = images_.commit(container_dir(c.id) + "/rw/upper", base, config, reference,
+                                       comment, author, ImageStore::CommitSource{c.id, c.config});
     id = image.id;
   } catch (...) {
     if (paused_here) runtime_.resume(c.id);

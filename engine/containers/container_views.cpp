@@ -8,6 +8,7 @@
 #include "common/time_format.hpp"
 #include "engine/containers/container_manager.hpp"
 #include "engine/containers/json_text.hpp"
+#include "engine/images/image_store.hpp"
 
 using nlohmann::json;
 namespace fs = std::filesystem;
@@ -125,6 +126,30 @@ json mounts_json(const Container& c) {
 
 }  // namespace
 
+// A container's ports as dockerd's publish=/expose= filters see them ("80/tcp"): the private
+// ports of every row docker ps shows, and the host ports of those that are published.
+ContainerFilter::PortSets ContainerFilter::port_sets(const Container& c) {
+  PortSets sets;
+  auto normal = [](const std::string& key) {
+    return key.find('/') == std::string::npos ? key + "/tcp" : key;
+  };
+  if (const json* ports = attached_ports(c)) {
+    for (const auto& [key, bindings] : ports->items()) {
+      const std::string port = normal(key);
+      sets.exposed.insert(port);
+      if (!bindings.is_array()) continue;
+      const std::string proto = port.substr(port.find('/'));
+      for (const auto& b : bindings)
+        if (!b.value("HostPort", "").empty())
+          sets.published.insert(b.value("HostPort", "") + proto);
+    }
+  } else if (const auto exposed = c.config.find("ExposedPorts");
+             exposed != c.config.end() && exposed->is_object()) {
+    for (const auto& [key, _] : exposed->items()) sets.exposed.insert(normal(key));
+  }
+  return sets;
+}
+
 json inspect_json(const Container& c, const ContainerManager& m) {
   const auto& s = c.state;
   const std::string dir = m.container_dir(c.id);
@@ -196,7 +221,16 @@ json inspect_json(const Container& c, const ContainerManager& m) {
 }
 
 json ContainerManager::inspect(const std::string& ref) const {
-  return inspect_json(get(ref), *this);
+  const Container c = get(ref);
+  json out = inspect_json(c, *this);
+  // --volumes-from: the sources' mounts are the container's too, as dockerd lists them.
+  if (c.host_config.contains("VolumesFrom") && c.host_config["VolumesFrom"].is_array() &&
+      !c.host_config["VolumesFrom"].empty()) {
+    Container expanded = c;
+    expanded.host_config = host_config_with_volumes_from(c);
+    out["Mounts"] = mounts_json(expanded);
+  }
+  return out;
 }
 
 namespace {
@@ -245,11 +279,24 @@ int64_t container_size_rw(const Container& c, const ContainerManager& m) {
   return directory_size(m.container_dir(c.id) + "/rw/upper");
 }
 
+std::pair<int64_t, int64_t> container_sizes(const Container& c, const ContainerManager& m,
+                                            const ImageStore& images) {
+  const int64_t size_rw = container_size_rw(c, m);
+  int64_t image_size = 0;
+  try {
+    image_size = images.get(c.image_id).size;
+  } catch (const Error&) {
+    // The image went (rmi -f): the container's own size is all there is to count.
+  }
+  return {size_rw, size_rw + image_size};
+}
+
 // Written as text rather than built as an nlohmann tree: `docker ps` asks for every container, and
 // the tree (copies of Labels, ports and endpoints, a map node per key) cost ~35 µs a row. Keys are
 // written in sorted order, as nlohmann's std::map objects print them, so the text is what
 // summary rows always were.
-void append_summary_json(std::string& out, const Container& c, std::optional<int64_t> size_rw) {
+void append_summary_json(std::string& out, const Container& c, std::optional<int64_t> size_rw,
+                         std::optional<int64_t> size_root_fs) {
   using namespace json_text;
   std::string command = c.path;
   for (const auto& a : c.args)
@@ -318,7 +365,7 @@ void append_summary_json(std::string& out, const Container& c, std::optional<int
   out += "],";
   if (size_rw) {
     append_key(out, "SizeRootFs");
-    append_int(out, *size_rw);
+    append_int(out, size_root_fs.value_or(*size_rw));
     out += ',';
     append_key(out, "SizeRw");
     append_int(out, *size_rw);
@@ -341,12 +388,17 @@ json summary_json(const Container& c, bool with_size, const ContainerManager& m)
 
 ContainerFilter ContainerFilter::parse(const std::string& filters_json) {
   ContainerFilter f;
-  static const std::vector<std::string> known = {"status", "name",    "label",  "id",    "ancestor",
-                                                 "exited", "network", "before", "since", "health"};
+  static const std::vector<std::string> known = {
+      "status", "name",  "label",  "id",      "ancestor", "exited", "network",
+      "before", "since", "health", "publish", "expose",   "volume", "is-task"};
   f.terms_ = parse_docker_filters(filters_json);
   for (const auto& [key, values] : f.terms_)
     if (std::find(known.begin(), known.end(), key) == known.end())
       throw InvalidArgument("invalid filter '" + key + "'");
+  f.parse_ports();
+  for (const auto& s : f.values("is-task"))
+    if (s != "true" && s != "false" && s != "1" && s != "0")
+      throw InvalidArgument("invalid filter 'is-task=" + s + "'");
   static const std::vector<std::string> statuses = {"created", "restarting", "running", "removing",
                                                     "paused",  "exited",     "dead"};
   for (const auto& s : f.values("status"))
@@ -360,6 +412,37 @@ ContainerFilter ContainerFilter::parse(const std::string& filters_json) {
     }
   }
   return f;
+}
+
+ContainerFilter ContainerFilter::parse_for_prune(const std::string& filters_json,
+                                                 std::chrono::system_clock::time_point now) {
+  ContainerFilter f;
+  f.terms_ = parse_docker_filters(filters_json);
+  for (const auto& [key, values] : f.terms_)
+    if (key != "until" && key != "label" && key != "label!")
+      throw InvalidArgument("invalid filter '" + key + "'");
+  const auto& until = f.values("until");
+  if (until.size() > 1) throw InvalidArgument("more than one until filter specified");
+  if (!until.empty()) f.until_ = parse_docker_time(until.front(), now);
+  return f;
+}
+
+// publish=/expose= values: "80", "80/udp", "8000-8002/tcp", each expanded to "<port>/<proto>".
+void ContainerFilter::parse_ports() {
+  static const std::regex spec(R"(^(\d{1,5})(-(\d{1,5}))?(/(tcp|udp|sctp))?$)");
+  for (auto [key, set] : {std::pair{"publish", &publish_}, std::pair{"expose", &expose_}}) {
+    for (const auto& value : values(key)) {
+      std::smatch m;
+      if (!std::regex_match(value, m, spec))
+        throw InvalidArgument("invalid filter '" + std::string(key) + "=" + value + "'");
+      const int low = std::stoi(m[1]);
+      const int high = m[3].matched ? std::stoi(m[3]) : low;
+      const std::string proto = m[5].matched ? m[5].str() : "tcp";
+      if (high < low || high > 65535)
+        throw InvalidArgument("invalid filter '" + std::string(key) + "=" + value + "'");
+      for (int port = low; port <= high; ++port) set->insert(std::to_string(port) + "/" + proto);
+    }
+  }
 }
 
 void ContainerFilter::resolve_images(
@@ -435,6 +518,37 @@ bool ContainerFilter::matches(const Container& c) const {
         return s == (h.empty() ? "none" : h);
       }))
     return false;
+  if (!publish_.empty() || !expose_.empty()) {
+    const PortSets ports = port_sets(c);
+    auto overlaps = [](const std::set<std::string>& wanted, const std::set<std::string>& have) {
+      return std::any_of(wanted.begin(), wanted.end(),
+                         [&](const std::string& p) { return have.contains(p); });
+    };
+    if (!publish_.empty() && !overlaps(publish_, ports.published)) return false;
+    if (!expose_.empty() && !overlaps(expose_, ports.exposed)) return false;
+  }
+  if (!values("volume").empty()) {
+    const json mounts = mounts_json(c);
+    const bool found = std::any_of(mounts.begin(), mounts.end(), [&](const json& m) {
+      const auto& v = values("volume");
+      return std::find(v.begin(), v.end(), m.value("Destination", "")) != v.end() ||
+             std::find(v.begin(), v.end(), m.value("Name", "")) != v.end();
+    });
+    if (!found) return false;
+  }
+  // berth runs no swarm: no container is a task.
+  if (!any("is-task", [](const std::string& s) { return s == "false" || s == "0"; })) return false;
+  if (!values("label!").empty()) {
+    const json labels = c.config.value("Labels", json::object());
+    for (const auto& s : values("label!")) {
+      const auto eq = s.find('=');
+      const std::string key = s.substr(0, eq);
+      if (labels.is_object() && labels.contains(key) &&
+          (eq == std::string::npos || labels[key] == s.substr(eq + 1)))
+        return false;
+    }
+  }
+  if (until_ && parse_rfc3339(c.created) >= *until_) return false;
   if (before_ || since_) {
     const auto created = parse_rfc3339(c.created);
     if (before_ && created >= *before_) return false;

@@ -7,7 +7,9 @@
 #include <map>
 #include <optional>
 #include <regex>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -17,12 +19,17 @@
 namespace berth::engine {
 
 class ContainerManager;
+class ImageStore;
 
 nlohmann::json inspect_json(const Container& c, const ContainerManager& manager);
 // A `docker ps` row appended to `out` as JSON text; SizeRw and SizeRootFs when `size_rw` is given.
-void append_summary_json(std::string& out, const Container& c, std::optional<int64_t> size_rw);
+void append_summary_json(std::string& out, const Container& c, std::optional<int64_t> size_rw,
+                         std::optional<int64_t> size_root_fs = std::nullopt);
 // The size of the container's writable layer (a walk of its files: not for under a lock).
 int64_t container_size_rw(const Container& c, const ContainerManager& manager);
+// docker's SizeRw and SizeRootFs: the container's own changes, and those plus its image.
+std::pair<int64_t, int64_t> container_sizes(const Container& c, const ContainerManager& manager,
+                                            const ImageStore& images);
 nlohmann::json summary_json(const Container& c, bool with_size, const ContainerManager& manager);
 
 // `docker ps --filter`: status, name, label, id, ancestor, exited, before, since, network.
@@ -31,6 +38,9 @@ nlohmann::json summary_json(const Container& c, bool with_size, const ContainerM
 class ContainerFilter {
  public:
   static ContainerFilter parse(const std::string& filters_json);
+  // `container prune`'s filters: until (a time or duration before `now`), label, label!.
+  static ContainerFilter parse_for_prune(const std::string& filters_json,
+                                         std::chrono::system_clock::time_point now);
   // before= and since= name containers: `created_of(ref)` gives a container's creation time
   // (RFC 3339), throwing NotFound for an unknown one, as dockerd answers.
   void resolve_references(const std::function<std::string(const std::string&)>& created_of);
@@ -41,7 +51,15 @@ class ContainerFilter {
   const std::vector<std::string>& values(const std::string& key) const;
 
  private:
+  struct PortSets {
+    std::set<std::string> exposed, published;
+  };
+  static PortSets port_sets(const Container& c);
+  void parse_ports();
+
   std::map<std::string, std::vector<std::string>> terms_;
+  std::set<std::string> publish_, expose_;  // "8080/tcp"
+  std::optional<std::chrono::system_clock::time_point> until_;
   std::optional<std::chrono::system_clock::time_point> before_, since_;
   std::vector<std::string> ancestor_ids_;                 // per ancestor= value, "" if unknown
   std::vector<std::optional<std::regex>> name_patterns_;  // per name= value; none: not a regex

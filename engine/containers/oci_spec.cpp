@@ -153,8 +153,15 @@ json namespaces(const OciSpecInput& input) {
     ns.push_back({{"type", "network"}, {"path", input.network_namespace}});
   }
   if (get_string(hc, "UTSMode") != "host") ns.push_back({{"type", "uts"}});
-  if (get_string(hc, "PidMode") != "host") ns.push_back({{"type", "pid"}});
-  if (get_string(hc, "IpcMode") != "host") ns.push_back({{"type", "ipc"}});
+  // A namespace given by path is joined (--pid/--ipc container:X), else a new one is made.
+  auto add = [&ns](const char* type, const std::string& mode, const std::string& path) {
+    if (!path.empty())
+      ns.push_back({{"type", type}, {"path", path}});
+    else if (mode != "host")
+      ns.push_back({{"type", type}});
+  };
+  add("pid", get_string(hc, "PidMode"), input.pid_namespace);
+  add("ipc", get_string(hc, "IpcMode"), input.ipc_namespace);
   // dockerd's default cgroupns mode: private on cgroup v2, the host's on v1.
   std::string cgroupns = get_string(hc, "CgroupnsMode");
   if (cgroupns.empty()) cgroupns = detect_cgroups().version == 2 ? "private" : "host";
@@ -212,15 +219,16 @@ json resources(const json& hc, json device_rules) {
   return res;
 }
 
-json default_masked_paths() {
-  return json::array({"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
-                      "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-                      "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
-                      "/sys/devices/virtual/powercap"});
-}
-
-json default_readonly_paths() {
-  return json::array({"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"});
+// --ipc container:X: the donor's /dev/shm replaces the container's own, as with dockerd.
+void share_shm(json& mounts, const std::string& donor_shm) {
+  json kept = json::array();
+  for (auto& m : mounts)
+    if (m.value("destination", "") != "/dev/shm") kept.push_back(std::move(m));
+  mounts = std::move(kept);
+  mounts.push_back({{"destination", "/dev/shm"},
+                    {"type", "bind"},
+                    {"source", donor_shm},
+                    {"options", {"rbind", "rprivate"}}});
 }
 
 // Command line: Entrypoint + Cmd, behind the init binary with --init.
@@ -238,6 +246,17 @@ std::vector<std::string> command(const OciSpecInput& input) {
 }
 
 }  // namespace
+
+json default_masked_paths() {
+  return json::array({"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+                      "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                      "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+                      "/sys/devices/virtual/powercap"});
+}
+
+json default_readonly_paths() {
+  return json::array({"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"});
+}
 
 json make_oci_spec(const OciSpecInput& input) {
   const json& config = input.config;
@@ -263,6 +282,7 @@ json make_oci_spec(const OciSpecInput& input) {
       {"root", {{"path", input.rootfs}, {"readonly", get_bool(hc, "ReadonlyRootfs")}}},
       {"mounts", make_mounts(input)},
   };
+  if (!input.shared_shm.empty()) share_shm(spec["mounts"], input.shared_shm);
   if (get_string(hc, "UTSMode") != "host" && !input.hostname.empty()) {
     spec["hostname"] = input.hostname;
   }
@@ -306,8 +326,11 @@ json make_exec_process(const json& exec_config, const OciSpecInput& container) {
   ProcessParams p;
   p.args = get_string_array(exec_config, "Cmd");
   if (p.args.empty()) throw InvalidArgument("No exec command specified");
-  p.env = replace_or_append_env(base_env(config, container.hostname, tty),
-                                get_string_array(exec_config, "Env"));
+  // Callers that do not say (exec, health checks) get the container's own hostname.
+  const std::string hostname =
+      container.hostname.empty() ? get_string(config, "Hostname") : container.hostname;
+  p.env =
+      replace_or_append_env(base_env(config, hostname, tty), get_string_array(exec_config, "Env"));
   p.cwd = get_string(exec_config, "WorkingDir");
   if (p.cwd.empty()) p.cwd = get_string(config, "WorkingDir");
   p.user = get_string(exec_config, "User");

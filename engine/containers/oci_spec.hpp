@@ -1,6 +1,7 @@
 #pragma once
 // Turns a Docker container (create body Config + HostConfig, and its image's config) into an OCI
 // runtime spec (config.json) for crun/runc.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,16 @@ struct OciSpecInput {
   // The engine's seccomp default (berthd --seccomp-profile): "" for the built-in profile,
   // "unconfined", or a profile's JSON.
   std::string seccomp_default;
+  // --pid / --ipc container:<donor>: the donor's namespace files (/proc/<pid>/ns/pid|ipc), and
+  // for IPC its /dev/shm (/proc/<pid>/root/dev/shm), shared as dockerd shares them. "" otherwise.
+  std::string pid_namespace, ipc_namespace, shared_shm;
 };
+
+// dockerd's default /dev/shm size (64 MiB), shown in inspect as HostConfig.ShmSize.
+inline constexpr int64_t kDefaultShmSizeBytes = 64 * 1024 * 1024;
+// The paths masked and made read-only in a container that is not privileged.
+nlohmann::json default_masked_paths();
+nlohmann::json default_readonly_paths();
 
 // Throws InvalidArgument naming the field for values the runtime would reject ("invalid user …",
 // "invalid mount config: …").

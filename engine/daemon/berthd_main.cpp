@@ -123,9 +123,17 @@ int run(int argc, char** argv) {
   ExecManager execs(containers, events);
   ContainerFilesystem filesystem(containers, images);
 
-  api::SystemContext context{
-      config, containers, execs,        filesystem, images,
-      events, runtimes,   runtime_info, cgroups,    engine_id(config.data_root)};
+  api::SystemContext context{config,
+                             containers,
+                             execs,
+                             filesystem,
+                             images,
+                             events,
+                             runtimes,
+                             runtime_info,
+                             cgroups,
+                             network,
+                             engine_id(config.data_root)};
   auto server = api::make_api_server(context);
 
   // Signals are taken synchronously by this thread; every other thread inherits the blocked mask.

@@ -85,7 +85,7 @@ Image ImageStore::import(const ReadFn& read, const nlohmann::json& config,
 
 Image ImageStore::commit(const fs::path& upper_dir, const Image& base, nlohmann::json config,
                          const std::string& reference, const std::string& comment,
-                         const std::string& author) {
+                         const std::string& author, const CommitSource& source) {
   const auto ref = parse_target(reference);
   detail::TempDir work(state_->tmp_root(), "commit");
   const fs::path tar = work.path() / "layer.tar";
@@ -111,8 +111,12 @@ Image ImageStore::commit(const fs::path& upper_dir, const Image& base, nlohmann:
 
   nlohmann::json image = base.config.is_object() ? base.config : nlohmann::json::object();
   const std::string created = detail::now_rfc3339_nano();
+  // moby's NewChildImage: "created by" is the container's command; without a source container (a
+  // caller with no container config) the new image's own.
+  const nlohmann::json& command_config =
+      source.container_config.is_object() ? source.container_config : config;
   std::string created_by;
-  if (auto cmd = config.find("Cmd"); cmd != config.end() && cmd->is_array())
+  if (auto cmd = command_config.find("Cmd"); cmd != command_config.end() && cmd->is_array())
     for (const auto& part : *cmd)
       if (part.is_string()) created_by += (created_by.empty() ? "" : " ") + part.get<std::string>();
   nlohmann::json history = {{"created", created}};
@@ -130,6 +134,8 @@ Image ImageStore::commit(const fs::path& upper_dir, const Image& base, nlohmann:
   image.erase("comment");
   image.erase("container");  // the base's build details, not this commit's
   image.erase("container_config");
+  if (!source.container_id.empty()) image["container"] = source.container_id;
+  if (source.container_config.is_object()) image["container_config"] = source.container_config;
   if (!image.contains("rootfs") || !image["rootfs"].is_object())
     image["rootfs"] = {{"type", "layers"}, {"diff_ids", nlohmann::json::array()}};
   auto tars = base_layers(*state_, base);

@@ -18,6 +18,15 @@ std::string string_field(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
+// Docker's inspect fills an empty image comment from the newest history entry: `docker commit -m`
+// records its message there only.
+std::string image_comment(const nlohmann::json& config) {
+  if (std::string comment = string_field(config, "comment"); !comment.empty()) return comment;
+  const auto history = config.find("history");
+  if (history == config.end() || !history->is_array() || history->empty()) return "";
+  return string_field(history->back(), "comment");
+}
+
 }  // namespace
 
 nlohmann::json image_summary(const Image& image, int64_t shared_size, int64_t containers,
@@ -62,7 +71,7 @@ nlohmann::json image_inspect(const Image& image,
       {"RepoTags", image.repo_tags},
       {"RepoDigests", image.repo_digests},
       {"Parent", image.parent},
-      {"Comment", string_field(c, "comment")},
+      {"Comment", image_comment(c)},
       {"DockerVersion", string_field(c, "docker_version")},
       {"Author", string_field(c, "author")},
       {"Config", config != c.end() ? *config : nlohmann::json(nullptr)},

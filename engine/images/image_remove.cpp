@@ -1,10 +1,10 @@
 // `docker rmi` and `docker image prune`, following moby's daemon/images/image_delete.go: which
 // references go, when an image may be deleted, the conflict messages, and parent pruning.
 //
-// An image a container uses and that force removes behaves as in docker (gone from lists and
-// names, "Deleted" in the answer), but its record and layers stay, found only by full ID, until no
-// container uses it: its layers are that container's overlay lower dirs. The conflict messages
-// cannot say "running" or "stopped": the callbacks give container IDs only.
+// An image a stopped container uses and that force removes behaves as in docker (gone from lists
+// and names, "Deleted" in the answer), but its record and layers stay, found only by full ID, until
+// no container uses it: its layers are that container's overlay lower dirs. An image a running
+// container uses is a hard conflict, as in docker: force does not delete it.
 #include <filesystem>
 #include <optional>
 
@@ -20,7 +20,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using Users = std::map<std::string, std::string>;  // image ID -> a container using it
+// Who uses one image: the first running container, the first stopped one, and the first whose
+// state the caller could not tell (docker names the first container it finds of each kind).
+struct ImageUsers {
+  std::optional<std::string> running;
+  std::optional<std::string> stopped;
+  std::optional<std::string> unknown;
+
+  // Any container, preferring the running one (the "remove repository reference" conflict).
+  const std::string& any() const { return running ? *running : stopped ? *stopped : *unknown; }
+};
+using Users = std::map<std::string, ImageUsers>;  // image ID -> its users (only used images)
 
 struct DeleteConflict {
   bool hard = false;
@@ -43,7 +53,7 @@ class Remover {
       if (!force && is_single_reference(refs))
         if (auto user = users_.find(id); user != users_.end())
           throw Conflict("conflict: unable to remove repository reference \"" + std::string(text) +
-                         "\" (must force) - " + container(user->second) +
+                         "\" (must force) - " + container(user->second.any()) +
                          " is using its referenced image " + detail::short_id(id));
       const Reference ref = Reference::parse(text);
       untag(ref.string());
@@ -110,18 +120,25 @@ class Remover {
     dirty_ = true;
   }
 
-  // Children are a hard conflict; a container user and other references are soft ones that
-  // force overrides.
+  // moby's checkImageDeleteConflict, in its order: children and a running container are hard
+  // conflicts; other references and a stopped container are soft ones that force overrides.
   std::optional<DeleteConflict> check_conflict(const std::string& id, bool force,
                                                bool active_references) {
     if (state_.has_children(id))
       return DeleteConflict{true, false, "image has dependent child images"};
+    const auto user = users_.find(id);
+    if (user != users_.end() && user->second.running)
+      return DeleteConflict{true, true,
+                            "image is being used by running " + container(*user->second.running)};
     if (force) return std::nullopt;
-    if (auto user = users_.find(id); user != users_.end())
-      return DeleteConflict{false, true, "image is being used by " + container(user->second)};
     if (active_references && !state_.references_to(id).empty())
       return DeleteConflict{false, false, "image is referenced in multiple repositories"};
-    return std::nullopt;
+    if (user == users_.end()) return std::nullopt;
+    if (user->second.stopped)
+      return DeleteConflict{false, true,
+                            "image is being used by stopped " + container(*user->second.stopped)};
+    return DeleteConflict{false, true,
+                          "image is being used by " + container(*user->second.unknown)};
   }
 
   static std::string message(const std::string& id, const DeleteConflict& conflict) {
@@ -184,12 +201,36 @@ void empty_trash(const std::vector<fs::path>& trash) {
 
 // Asked before taking the store lock: the callbacks reach into the container store, which may
 // itself call into the image store.
-Users collect_users(const std::vector<std::string>& ids,
-                    const std::function<std::vector<std::string>(const std::string&)>& using_fn) {
+Users collect_users(const std::vector<std::string>& ids, const ImageUsersFn& users_of) {
   Users users;
-  for (const auto& id : ids)
-    if (auto containers = using_fn(id); !containers.empty()) users[id] = containers.front();
+  for (const auto& id : ids) {
+    const auto containers = users_of(id);
+    if (containers.empty()) continue;
+    ImageUsers& image_users = users[id];
+    for (const auto& c : containers) {
+      auto& slot = !c.running   ? image_users.unknown
+                   : *c.running ? image_users.running
+                                : image_users.stopped;
+      if (!slot) slot = c.container_id;
+    }
+  }
   return users;
+}
+
+// Users whose state the caller cannot tell: only their IDs (or not even those) are known.
+ImageUsersFn users_of_unknown_state(
+    const std::function<std::vector<std::string>(const std::string&)>& containers_using) {
+  return [&containers_using](const std::string& id) {
+    std::vector<ImageUser> users;
+    for (auto& container_id : containers_using(id)) users.push_back({container_id, std::nullopt});
+    return users;
+  };
+}
+
+ImageUsersFn users_of_flag(const std::function<bool(const std::string&)>& in_use) {
+  return [&in_use](const std::string& id) {
+    return in_use(id) ? std::vector<ImageUser>{{"", std::nullopt}} : std::vector<ImageUser>{};
+  };
 }
 
 std::vector<std::string> all_ids(const detail::ImageStoreState& state) {
@@ -204,16 +245,20 @@ std::vector<std::string> all_ids(const detail::ImageStoreState& state) {
 std::vector<nlohmann::json> ImageStore::remove(
     std::string_view ref_or_id, bool force, bool prune_children,
     const std::function<bool(const std::string&)>& in_use) {
-  return remove_used_by(ref_or_id, force, prune_children, [&](const std::string& id) {
-    return in_use(id) ? std::vector<std::string>{""} : std::vector<std::string>{};
-  });
+  return remove_used_by(ref_or_id, force, prune_children, users_of_flag(in_use));
 }
 
 std::vector<nlohmann::json> ImageStore::remove_used_by(
     std::string_view ref_or_id, bool force, bool prune_children,
     const std::function<std::vector<std::string>(const std::string&)>& containers_using) {
+  return remove_used_by(ref_or_id, force, prune_children, users_of_unknown_state(containers_using));
+}
+
+std::vector<nlohmann::json> ImageStore::remove_used_by(std::string_view ref_or_id, bool force,
+                                                       bool prune_children,
+                                                       const ImageUsersFn& users_of) {
   // Parents can be pruned too, so every image's users are needed.
-  const Users users = collect_users(all_ids(*state_), containers_using);
+  const Users users = collect_users(all_ids(*state_), users_of);
   Remover remover(*state_, users);
   {
     std::lock_guard lock(state_->mutex);
@@ -238,9 +283,7 @@ void ImageStore::collect_retained(const std::function<bool(const std::string&)>&
       if (record.retained) retained.push_back(id);
   }
   if (retained.empty()) return;
-  const Users users = collect_users(retained, [&](const std::string& id) {
-    return in_use(id) ? std::vector<std::string>{""} : std::vector<std::string>{};
-  });
+  const Users users = collect_users(retained, users_of_flag(in_use));
   Remover remover(*state_, users);
   {
     std::lock_guard lock(state_->mutex);
@@ -259,9 +302,7 @@ std::pair<std::vector<nlohmann::json>, int64_t> ImageStore::prune(
 std::pair<std::vector<nlohmann::json>, int64_t> ImageStore::prune(
     bool all, const std::function<bool(const std::string&)>& in_use,
     const std::function<bool(const Image&)>& matches) {
-  const Users users = collect_users(all_ids(*state_), [&](const std::string& id) {
-    return in_use(id) ? std::vector<std::string>{""} : std::vector<std::string>{};
-  });
+  const Users users = collect_users(all_ids(*state_), users_of_flag(in_use));
   Remover remover(*state_, users);
   {
     std::lock_guard lock(state_->mutex);

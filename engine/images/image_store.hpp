@@ -22,6 +22,15 @@ using ReadFn = std::function<size_t(char* data, size_t size)>;
 // Writes bytes to an outgoing stream (an HTTP response body).
 using WriteFn = std::function<void(std::string_view data)>;
 
+// A container using an image, for `docker rmi`'s conflicts: a running container's image cannot be
+// deleted even by force, a stopped one's only by force. `running` is unset when the caller cannot
+// tell (then the conflict is a soft one naming just "container <id>").
+struct ImageUser {
+  std::string container_id;
+  std::optional<bool> running;
+};
+using ImageUsersFn = std::function<std::vector<ImageUser>(const std::string& image_id)>;
+
 struct Image {
   std::string id;  // "sha256:<hex>", the digest of the config blob
   // The OCI image config as stored (architecture, os, config, rootfs, history).
@@ -58,9 +67,16 @@ class ImageStore {
   // part (Cmd, Env, ... from --change), `reference` an optional tag.
   Image import(const ReadFn& read, const nlohmann::json& config, const std::string& reference,
                const std::string& comment);
+  // The container a commit comes from: its ID and its own config, whose Cmd docker records as the
+  // new layer's "created by" (not the committed image's Cmd).
+  struct CommitSource {
+    std::string container_id;
+    nlohmann::json container_config;
+  };
   // A new image from a container's upper dir (overlay diff, whiteouts as OCI): `docker commit`.
   Image commit(const std::filesystem::path& upper_dir, const Image& base, nlohmann::json config,
-               const std::string& reference, const std::string& comment, const std::string& author);
+               const std::string& reference, const std::string& comment, const std::string& author,
+               const CommitSource& source = {});
 
   void tag(std::string_view source, std::string_view target);
   // `docker rmi`: returns docker's answer items ({"Untagged": "busybox:latest"} / {"Deleted": id}).
@@ -76,6 +92,10 @@ class ImageStore {
   std::vector<nlohmann::json> remove_used_by(
       std::string_view ref_or_id, bool force, bool prune_children,
       const std::function<std::vector<std::string>(const std::string&)>& containers_using);
+  // remove_used_by() knowing which containers run (docker's "cannot be forced ... running
+  // container" and "must be forced ... stopped container" conflicts).
+  std::vector<nlohmann::json> remove_used_by(std::string_view ref_or_id, bool force,
+                                             bool prune_children, const ImageUsersFn& users);
   // `docker image prune` (dangling only, or all unused with all=true): returns the deleted items
   // and the bytes reclaimed.
   std::pair<std::vector<nlohmann::json>, int64_t> prune(

@@ -67,17 +67,29 @@ class TreeWriter {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) throw_errno("stat " + path.string());
     if (!S_ISDIR(st.st_mode)) {
-      const std::string name = options_.prefix.empty() ? path.filename().string() : options_.prefix;
       const auto parent = path.has_parent_path() ? path.parent_path() : ".";
       UniqueFd parent_fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       if (!parent_fd) throw_errno("open " + parent.string());
-      write_node(parent_fd.get(), path.filename().string(), name, st);
+      write_root_at(parent_fd.get(), path.filename().string(), path.string());
       return;
     }
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd) throw_errno("open " + path.string());
+    write_root_at(fd.get(), ".", path.string());
+  }
+
+  void write_root_at(int dir_fd, const std::string& base, const std::string& what) {
+    struct stat st {};
+    if (::fstatat(dir_fd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("stat " + what);
+    if (!S_ISDIR(st.st_mode)) {
+      const std::string name = options_.prefix.empty() ? base : options_.prefix;
+      write_node(dir_fd, base, name, st);
+      return;
+    }
+    UniqueFd fd(::openat(dir_fd, base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) throw_errno("open " + what);
     if (!options_.prefix.empty()) write_dir_entry(fd.get(), options_.prefix, st);
-    write_children(fd.get(), options_.prefix, path.string());
+    write_children(fd.get(), options_.prefix, what);
   }
 
  private:
@@ -192,6 +204,10 @@ class TreeWriter {
     archive_entry_unset_ctime(entry.get());
     archive_entry_unset_birthtime(entry.get());
     if (!S_ISREG(st.st_mode)) archive_entry_set_size(entry.get(), 0);
+    if (auto it = options_.user_names.find(st.st_uid); it != options_.user_names.end())
+      archive_entry_copy_uname(entry.get(), it->second.c_str());
+    if (auto it = options_.group_names.find(st.st_gid); it != options_.group_names.end())
+      archive_entry_copy_gname(entry.get(), it->second.c_str());
     return entry;
   }
 
@@ -212,6 +228,11 @@ class TreeWriter {
 void write_tree(TarWriter& writer, const std::filesystem::path& path,
                 const TreeTarOptions& options) {
   TreeWriter(writer, options).write_root(path);
+}
+
+void write_tree_at(TarWriter& writer, int dir_fd, const std::string& name,
+                   const TreeTarOptions& options) {
+  TreeWriter(writer, options).write_root_at(dir_fd, name, name);
 }
 
 }  // namespace berth::engine

@@ -218,6 +218,12 @@ NetworkManager::NetworkManager(BridgeConfig config) : impl_(std::make_unique<Imp
   }
   impl_->state = load_network_state(config.state_file);
   impl_->config = std::move(config);
+  // The network's ID and creation time are the network's identity: kept from the first start on,
+  // not only from the first attach.
+  if (impl_->state.fresh) {
+    best_effort("cannot save the network state", "", [&] { impl_->save(); });
+    impl_->state.fresh = false;
+  }
 }
 
 NetworkManager::~NetworkManager() = default;
@@ -367,6 +373,18 @@ nlohmann::json NetworkManager::inspect_json(const Attachment& attachment) const 
           {"MacAddress", attachment.mac_address},
           {"Ports", std::move(ports)},
           {"Networks", {{"bridge", std::move(bridge)}}}};
+}
+
+BridgeNetwork NetworkManager::bridge_network() const {
+  std::lock_guard lock(impl_->mutex);
+  const Impl& m = *impl_;
+  BridgeNetwork bridge{m.state.network_id, m.state.created,  m.config.bridge_name,
+                       m.subnet_text(),    m.config.gateway, {}};
+  for (const auto& [id, endpoint] : m.state.endpoints)
+    bridge.endpoints.push_back(
+        {id, endpoint.endpoint_id, endpoint.mac_address,
+         endpoint.ip_address + "/" + std::to_string(static_cast<int>(m.subnet.prefix))});
+  return bridge;
 }
 
 }  // namespace berth::engine

@@ -34,6 +34,25 @@ struct BridgeConfig {
   std::string state_file;  // <data-root>/network/bridge.json: allocated addresses and ports
 };
 
+// A container on the bridge, as `docker network inspect bridge` lists it.
+struct BridgeEndpoint {
+  std::string container_id;
+  std::string endpoint_id;
+  std::string mac_address;
+  std::string ipv4_address;  // with the prefix length: "172.17.0.2/16"
+};
+
+// The default bridge network as docker shows it: its ID (the NetworkID containers' inspect shows
+// too), when it was made, its settings and its endpoints.
+struct BridgeNetwork {
+  std::string id;
+  std::string created;  // RFC3339Nano
+  std::string bridge_name;
+  std::string subnet;
+  std::string gateway;
+  std::vector<BridgeEndpoint> endpoints;
+};
+
 class NetworkManager {
  public:
   explicit NetworkManager(BridgeConfig config);
@@ -53,6 +72,8 @@ class NetworkManager {
   // caller adds exposed-but-unpublished ones as null), and the deprecated top-level copies
   // (IPAddress, Gateway, MacAddress, EndpointID, SandboxID, SandboxKey, …) older clients read.
   nlohmann::json inspect_json(const Attachment& attachment) const;
+
+  BridgeNetwork bridge_network() const;
 
  private:
   struct Impl;

@@ -7,6 +7,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
+#include "common/time_format.hpp"
 
 namespace berth::engine {
 
@@ -87,11 +88,18 @@ NetworkState load_network_state(const std::string& path) {
     text = read_file(path);
   } catch (const NotFound&) {
     state.network_id = random_hex_id();
+    state.created = rfc3339_nano(std::chrono::system_clock::now());
+    state.fresh = true;
     return state;
   }
   try {
     json root = json::parse(text);
     state.network_id = root.at("network_id").get<std::string>();
+    state.created = root.value("created", "");
+    if (state.created.empty()) {
+      state.created = rfc3339_nano(std::chrono::system_clock::now());
+      state.fresh = true;
+    }
     for (const auto& [id, endpoint] : root.at("endpoints").items()) {
       state.endpoints.emplace(id, endpoint_from_json(id, endpoint));
     }
@@ -104,7 +112,9 @@ NetworkState load_network_state(const std::string& path) {
 void save_network_state(const std::string& path, const NetworkState& state) {
   json endpoints = json::object();
   for (const auto& [id, endpoint] : state.endpoints) endpoints[id] = endpoint_to_json(endpoint);
-  json root = {{"network_id", state.network_id}, {"endpoints", std::move(endpoints)}};
+  json root = {{"network_id", state.network_id},
+               {"created", state.created},
+               {"endpoints", std::move(endpoints)}};
   auto directory = std::filesystem::path(path).parent_path();
   if (!directory.empty()) ensure_directory(directory.string(), 0700);
   write_file_atomic(path, root.dump(2) + "\n", 0600);

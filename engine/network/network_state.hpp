@@ -23,15 +23,19 @@ struct Endpoint {
 };
 
 struct NetworkState {
-  std::string network_id;                     // 64 hex; made once, kept across restarts
+  std::string network_id;  // 64 hex; made once, kept across restarts
+  std::string created;     // RFC3339Nano, when network_id was made
+  bool fresh = false;      // made by load_network_state just now (no file yet), not read back
   std::map<std::string, Endpoint> endpoints;  // by container ID
 };
 
 nlohmann::json port_binding_to_json(const PortBinding& binding);
 PortBinding port_binding_from_json(const nlohmann::json& object);
 
-// Missing file: an empty state with a new network ID. Unreadable or corrupt: throws Error naming
-// the file (the engine must not silently forget addresses and ports that are in use).
+// Missing file: an empty state with a new network ID, created now (`fresh`). A file from before
+// "created" was kept gets the time of loading, and is `fresh` too so that it is saved once.
+// Unreadable or corrupt: throws Error naming the file (the engine must not silently forget
+// addresses and ports that are in use).
 NetworkState load_network_state(const std::string& path);
 // Atomic replace (temp file + rename + fsync); creates the directory.
 void save_network_state(const std::string& path, const NetworkState& state);

@@ -51,7 +51,7 @@ expect_eq "import of a missing file exits 1 naming it" "$RC:$ERR" "1:open $work/
 
 # ---- update ----
 b run -d --name upd busybox sleep 300 >/dev/null
-capture b update --memory 64m --cpus 0.5 --pids-limit 50 --restart on-failure:2 upd
+capture b update --memory 64m --memory-swap 128m --cpus 0.5 --pids-limit 50 --restart on-failure:2 upd
 expect_eq "update prints the container name" "$OUT:$RC" "upd:0"
 capture b inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}' upd
 expect_eq "inspect shows the updated limits" "$OUT" "67108864 500000000 50 on-failure:2"

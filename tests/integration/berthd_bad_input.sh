@@ -29,6 +29,15 @@ expect_eq "malformed JSON to /containers/create: 400" "$(status_of "$OUT")" 400
 msg=$(message_of "$OUT")
 expect_match "malformed JSON: a JSON {\"message\"} body" "$msg" '^[^<].+'
 echo "    (message: $msg)"
+capture api POST /v1.41/containers/create -H 'Content-Type: text/plain' --data-binary '{"Image": "busybox"}'
+expect_eq "create with Content-Type text/plain: 400" "$(status_of "$OUT")" 400
+expect_eq "create with Content-Type text/plain: dockerd's message" "$(message_of "$OUT")" \
+  "Content-Type specified (text/plain) must be 'application/json'"
+capture api POST /v1.41/containers/create -H 'Content-Type: application/json; charset=utf-8' --data-binary '{"Image": "busybox", "Cmd": ["true"]}'
+expect_eq "create with application/json; charset=utf-8: 201" "$(status_of "$OUT")" 201
+capture api POST /v1.41/containers/create "${json[@]}" --data-binary '{"Image": "busybox", "Cmd": ["true"], "HostConfig": {"PidMode": "container:nosuch"}}'
+expect_eq "create with PidMode container:nosuch: 400 (a 404 would make the CLI pull)" "$(status_of "$OUT")" 400
+expect_eq "create with PidMode container:nosuch: dockerd's message" "$(message_of "$OUT")" "No such container: nosuch"
 capture api POST /v1.41/containers/create "${json[@]}" --data-binary '{"Image": 5}'
 expect_eq "wrong JSON type (Image: 5): 400" "$(status_of "$OUT")" 400
 capture api POST /v1.41/containers/create "${json[@]}" --data-binary '[1,2,3]'

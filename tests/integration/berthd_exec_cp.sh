@@ -66,6 +66,69 @@ expect_fail_with "cp into a read-only bind mount" "mounted volume is marked read
 expect_eq "nothing written into the read-only bind's directory" "$(ls -A "$work/bind-ro")" ""
 d rm -f bindbox >/dev/null
 
+# ---- the engine's files, symlinks, owners, diff and export as dockerd shows them ----
+expect_match "cp out of /etc/hostname: the file the container sees" "$(d cp box:/etc/hostname - | tar -xO)" '^[0-9a-f]{12}$'
+expect_match "cp out of /etc/hostname: the bound file's mode and owner" "$(d cp box:/etc/hostname - | tar -tv)" '^-rw-r--r-- root/root +13 '
+expect_contains "cp out of /etc/hosts: the container's hosts file" "$(d cp box:/etc/hosts - | tar -xO)" "127.0.0.1	localhost"
+expect_eq "cp out of /etc/resolv.conf: the container's file" "$(d cp box:/etc/resolv.conf - | tar -xO)" "$(d exec box cat /etc/resolv.conf)"
+d create --name cbox busybox true >/dev/null
+for f in hostname hosts resolv.conf; do
+  expect_ok "cp /etc/$f out of a never-started container succeeds" d cp "cbox:/etc/$f" "$work/$f.out"
+  expect_match "cp /etc/$f out of a never-started container: docker's empty file" \
+    "$(d cp "cbox:/etc/$f" - | tar -tv)" "^-rwxr-xr-x root/root +0 .* $f\$"
+done
+echo renamed >"$work/hostname"
+expect_ok "cp into /etc/hostname of a never-started container" d cp "$work/hostname" cbox:/etc/hostname
+expect_eq "cp into a never-started container's /etc/hostname: read back" "$(d cp cbox:/etc/hostname - | tar -xO)" "renamed"
+capture d diff cbox
+expect_eq "diff of a never-started container: the replaced /etc/hostname only" "$(sort <<<"$OUT")" "C /etc
+C /etc/hostname"
+d rm -f cbox >/dev/null
+
+d exec box sh -c 'echo a >/tmp/f1; ln -s /etc/passwd /tmp/plink; ln -s f1 /tmp/link;
+  ln -s ../../../../../../../etc/passwd /tmp/esc; ln -s ../../../../etc/shadow /tmp/shadowlink;
+  ln -s '"$work/host-secret"' /tmp/hostlink; echo x >/tmp/own; chown 1000:1000 /tmp/own; rm /bin/zcat'
+echo "host only" >"$work/host-secret"
+mkdir -p "$work/nofollow" "$work/follow"
+expect_ok "cp of a symlink out of the container" d cp box:/tmp/plink "$work/nofollow/"
+expect_eq "cp without -L copies the symlink itself" "$(readlink "$work/nofollow/plink")" "/etc/passwd"
+expect_ok "cp -L of a symlink out of the container" d cp -L box:/tmp/plink "$work/follow/"
+expect_eq "cp -L copies the file the link leads to (the container's)" "$(head -1 "$work/follow/plink")" "root:x:0:0:root:/root:/bin/sh"
+expect_eq "cp -L of a link climbing out with ..: the container's /etc/shadow, not the host's" \
+  "$(d cp -L box:/tmp/shadowlink - | tar -xO)" "$(d exec box cat /etc/shadow)"
+expect_eq "cp -L of a link climbing out with ..: resolved inside the container" \
+  "$(d cp -L box:/tmp/esc - | tar -xO | head -1)" "root:x:0:0:root:/root:/bin/sh"
+expect_fail_with "cp -L of a link to a host path does not reach the host" "Could not find the file" \
+  d cp -L box:/tmp/hostlink "$work/leak"
+expect_eq "nothing of the host file came out" "$(cat "$work/leak" 2>/dev/null)" ""
+expect_match "cp of a link to a host path: only the link" "$(d cp box:/tmp/hostlink - | tar -tv)" "^lrwxrwxrwx root/root .* hostlink -> $work/host-secret\$"
+expect_match "cp tar entries carry the owner's ids" "$(d cp box:/tmp/own - | tar -tv)" '^-rw-r--r-- 1000/1000 '
+expect_match "cp tar entries carry the container's owner names" "$(d cp box:/tmp/f1 - | tar -tv)" '^-rw-r--r-- root/root '
+capture d diff box
+expect_eq "diff: symlinks are entries, nothing outside the root, the engine's files hidden" "$(sort <<<"$OUT")" "A /tmp/d
+A /tmp/esc
+A /tmp/f1
+A /tmp/hostlink
+A /tmp/in.txt
+A /tmp/link
+A /tmp/marker
+A /tmp/own
+A /tmp/plink
+A /tmp/shadowlink
+C /bin
+C /tmp
+D /bin/zcat"
+exported=$(d export box | tar -tv)
+for entry in '-rwxr-xr-x root/root +0 .* \.dockerenv' '-rwxr-xr-x root/root +0 .* dev/console' \
+  'drwxr-xr-x root/root +0 .* dev/pts/' 'drwxr-xr-x root/root +0 .* dev/shm/'; do
+  expect_match "export holds docker's $entry" "$(grep -E -- "$entry\$" <<<"$exported")" "$entry"
+done
+capture d run --rm --hostname myhost.example.com busybox cat /etc/hosts
+expect_match "/etc/hosts names the container by full and short name" "$(tail -1 <<<"$OUT")" $'^[0-9.]+\tmyhost\\.example\\.com myhost$'
+capture d run --rm --dns 10.9.9.9 --dns-search x.test busybox cat /etc/resolv.conf
+expect_eq "/etc/resolv.conf: search before nameserver" "$OUT" "search x.test
+nameserver 10.9.9.9"
+
 # ---- diff, export, commit ----
 capture d diff box
 expect_contains "diff: an added file" "$OUT" "A /tmp/in.txt"

@@ -111,6 +111,17 @@ expect_eq "reloaded image has the same ID" "$OUT" "$image_id"
 capture d load <"$work/saved.tar"
 expect_eq "docker load from stdin (already present)" "$OUT" "Loaded image: busybox:latest"
 
+# ---- rmi of an image a running container uses: refused even with -f, nothing lost ----
+capture d run -d --name runner busybox sleep 600
+runner=$OUT
+capture d rmi -f "$image_id"
+expect_eq "rmi -f by ID of an image a running container uses exits 1" "$RC" 1
+expect_eq "rmi -f by ID, running user: dockerd's conflict message" "$ERR" \
+  "Error response from daemon: conflict: unable to delete $short_id (cannot be forced) - image is being used by running container ${runner:0:12}"
+capture d images --format '{{.Repository}}:{{.Tag}} {{.ID}}'
+expect_eq "the image and its tag are still there" "$OUT" "busybox:latest $short_id"
+d rm -f runner >/dev/null
+
 # ---- rmi of an image a container uses ----
 capture d create --name holder busybox true
 cid=$OUT

@@ -85,6 +85,18 @@ served3() { berthd_netns_exec wget -qO- -T 2 "http://127.0.0.1:$port/index.html"
 if wait_until 15 served3; then pass "-p 127.0.0.1::80 serves on the ephemeral port"; else fail "-p 127.0.0.1::80 serves on the ephemeral port" "port '$port'"; fi
 capture d rm -f web3
 
+# ---- network inspect bridge agrees with the containers on it ----
+d run -d --name attached busybox sleep 600 >/dev/null
+capture d network inspect -f '{{.Id}}' bridge
+bridge_id=$OUT
+capture d inspect -f '{{.NetworkSettings.Networks.bridge.NetworkID}}' attached
+expect_eq "a container's NetworkID is the bridge network's Id" "$OUT" "$bridge_id"
+capture d network inspect -f '{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}' bridge
+expect_match "network inspect lists the attached container with its address" "$OUT" '^attached 172\.17\.[0-9]+\.[0-9]+/16$'
+capture d network inspect -f '{{index .Options "com.docker.network.bridge.default_bridge"}}' bridge
+expect_eq "network inspect: dockerd's bridge options" "$OUT" "true"
+d rm -f attached >/dev/null
+
 capture d ps -aq
 expect_eq "no containers left" "$OUT" ""
 assert_finish

@@ -168,6 +168,108 @@ capture d inspect --format '{{json .State.Health}}' hc-good
 expect_match "inspect: State.Health JSON" "$OUT" '"Status":"healthy","FailingStreak":0'
 d rm -f hc-good hc-bad >/dev/null
 
+# ---- options dockerd honours that berth once ignored (dockerd 20.10's outputs) ----
+# --pid / --ipc container:X join the donor's namespaces.
+d run -d --name donor busybox sleep 300 >/dev/null
+d run -d --name shdonor --ipc shareable busybox sh -c 'echo shared > /dev/shm/token; sleep 300' >/dev/null
+capture d run --rm --pid container:donor busybox ps -o comm
+expect_eq "--pid container:donor: the donor's processes are visible" "$OUT" $'COMMAND\nsleep\nps'
+capture d run --rm --ipc container:shdonor busybox cat /dev/shm/token
+expect_eq "--ipc container:X (shareable donor): its /dev/shm is shared" "$OUT:$RC" "shared:0"
+donor_id=$(d inspect -f '{{.Id}}' donor)
+capture d run --rm --ipc container:donor busybox true
+expect_eq "--ipc container:X, non-shareable donor: exit 125" "$RC" 125
+expect_contains "--ipc non-shareable donor: dockerd's message" "$ERR" \
+  "can't join IPC of container $donor_id: non-shareable IPC (hint: use IpcMode:shareable for the donor container)"
+d create --name idle busybox true >/dev/null
+idle_id=$(d inspect -f '{{.Id}}' idle)
+capture d run --rm --pid container:idle busybox true
+expect_contains "--pid container:<not running>: dockerd's message" "$ERR" "container $idle_id is not running"
+capture d run --rm --ipc container:idle busybox true
+expect_contains "--ipc container:<not running>: dockerd's message" "$ERR" \
+  "can't join IPC of container $idle_id: container $idle_id is not running"
+capture d run --rm --pid container:nosuch busybox true
+expect_eq "--pid container:nosuch: refused without a pull" "$RC:$(grep -c 'Unable to find image' <<<"$ERR" || true)" "125:0"
+expect_contains "--pid container:nosuch: No such container" "$ERR" "No such container: nosuch"
+capture d run --rm --ipc bogus busybox true
+expect_contains "--ipc bogus: dockerd's message" "$ERR" "Invalid IPC mode: bogus"
+
+# --volumes-from: the source's binds (read-only with :ro); unknown sources refused.
+mkdir -p "$work/vf" && echo fromsource >"$work/vf/f"
+d create --name vfsrc -v "$work/vf:/shared" busybox true >/dev/null
+capture d run --rm --volumes-from vfsrc busybox cat /shared/f
+expect_eq "--volumes-from: the source's bind is mounted" "$OUT" "fromsource"
+capture d run --rm --volumes-from vfsrc:ro busybox sh -c 'echo x > /shared/g'
+expect_eq "--volumes-from X:ro: read-only" "$RC" 1
+d create --name vfuser --volumes-from vfsrc:ro busybox true >/dev/null
+capture d inspect -f '{{range .Mounts}}{{.Destination}} {{.RW}}{{end}} {{json .HostConfig.Binds}}' vfuser
+expect_eq "--volumes-from: inspect lists the source's mount (read-only), Binds stay the container's" "$OUT" "/shared false null"
+d rm vfuser >/dev/null
+capture d create --volumes-from nosuch busybox true
+expect_eq "--volumes-from nosuch: exit 1" "$RC" 1
+expect_contains "--volumes-from nosuch: dockerd's message" "$ERR" "Error response from daemon: No such container: nosuch"
+capture d create --link nosuch:alias busybox true
+expect_contains "--link nosuch: dockerd's message" "$ERR" "could not get container for nosuch: No such container: nosuch"
+capture d create --link donor:alias busybox true
+expect_contains "--link: refused by name until supported" "$ERR" "--link is not supported yet"
+capture d run --rm -v /data busybox true
+expect_contains "-v /data (anonymous volume): a clear error" "$ERR" "anonymous volumes are not supported yet"
+capture d run --rm --ip 172.17.0.99 busybox true
+expect_contains "--ip on the default bridge: dockerd's message" "$ERR" \
+  "user specified IP address is supported on user defined networks only"
+capture d run --rm --mac-address 02:42:ac:11:00:09 busybox true
+expect_contains "--mac-address: refused by name" "$ERR" "mac-address is not supported yet"
+
+# A network that does not exist: found missing at start (404), never a pull.
+capture d run --network nosuchnet busybox true
+expect_eq "--network nosuchnet: exit 125" "$RC" 125
+expect_contains "--network nosuchnet: dockerd's message" "$ERR" "docker: Error response from daemon: network nosuchnet not found"
+expect_not_contains "--network nosuchnet: no pull attempted" "$ERR" "Unable to find image"
+
+# Create-time checks, with dockerd's texts; a refused create leaves nothing behind.
+before=$(d ps -aq | wc -l)
+capture d create --memory-swap 20m busybox true
+expect_contains "--memory-swap without -m" "$ERR" "You should always set the Memory limit when using Memoryswap limit, see usage"
+capture d create --memory 10m --memory-swap 5m busybox true
+expect_contains "--memory-swap below --memory" "$ERR" "Minimum memoryswap limit should be larger than memory limit, see usage"
+capture d create --cpuset-cpus 99 busybox true
+expect_match "--cpuset-cpus 99" "$ERR" "Requested CPUs are not available - requested 99, available: [0-9]"
+capture d create --cpuset-cpus abc busybox true
+expect_contains "--cpuset-cpus abc" "$ERR" "Invalid value abc for cpuset cpus: invalid format: abc"
+capture d create --log-opt bogus=1 busybox true
+expect_contains "--log-opt bogus=1" "$ERR" "unknown log opt 'bogus' for json-file log driver"
+capture d create --restart always:3 busybox true
+expect_contains "--restart always:3" "$ERR" "maximum retry count cannot be used with restart policy 'always'"
+capture d create --restart on-failure:-1 busybox true
+expect_contains "--restart on-failure:-1" "$ERR" "maximum retry count cannot be negative"
+expect_eq "refused creates leave no container" "$(d ps -aq | wc -l)" "$before"
+capture d run --rm --oom-kill-disable busybox true
+expect_contains "--oom-kill-disable without -m: dockerd's warning" "$ERR" \
+  "WARNING: OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources."
+
+# /.dockerenv: present, not a change of the container's, exported.
+capture d run --name envfile busybox ls /.dockerenv
+expect_eq "/.dockerenv exists in the container" "$OUT:$RC" "/.dockerenv:0"
+capture d diff envfile
+expect_not_contains "docker diff does not list /.dockerenv" "$OUT" ".dockerenv"
+expect_contains "docker export has /.dockerenv" "$(d export envfile | tar t)" ".dockerenv"
+
+# exec sees the container's hostname; env keeps the request's order (image's vars after).
+d run -d --name envc -e B=1 -e A=2 busybox sleep 300 >/dev/null
+capture d exec envc sh -c 'echo "$HOSTNAME"'
+expect_eq "exec: HOSTNAME is the container's" "$OUT" "$(d inspect -f '{{.Config.Hostname}}' envc)"
+capture d inspect -f '{{json .Config.Env}}' envc
+expect_eq "Config.Env: request order, then the image's" "$OUT" '["B=1","A=2","PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]'
+capture d inspect -f '{{.HostConfig.ShmSize}} {{.HostConfig.IpcMode}} {{.HostConfig.MemorySwappiness}} {{json .Config.Volumes}} {{len .HostConfig.MaskedPaths}} {{len .HostConfig.ReadonlyPaths}}' envc
+expect_eq "inspect: dockerd's HostConfig defaults" "$OUT" "67108864 private <nil> null 12 5"
+expect_match "inspect: CgroupnsMode and Runtime set" "$(d inspect -f '{{.HostConfig.CgroupnsMode}} {{.HostConfig.Runtime}}' envc)" '^(host|private) (runc|crun)$'
+capture d inspect -s -f '{{.SizeRw}} {{.SizeRootFs}}' envc
+expect_match "inspect -s: SizeRw and SizeRootFs (image included)" "$OUT" '^[0-9]+ [0-9]{6,}$'
+capture d ps --size --filter name=envc --format '{{.Size}}'
+expect_match "ps --size: no changes of its own, virtual size includes the image" "$OUT" '^0B \(virtual [0-9.]+MB\)$'
+d rm -f donor shdonor idle vfsrc envfile envc >/dev/null
+d container prune -f >/dev/null
+
 # ---- volumes: none yet, said clearly ----
 capture d volume ls -q
 expect_eq "volume ls: none" "$OUT$RC" "0"

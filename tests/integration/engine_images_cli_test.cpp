@@ -32,8 +32,9 @@ class ImageApi {
     api::add_image_routes(
         router, store_, events_, [this](const std::string& id) { return id == used_; },
         [this](const std::string& id) {
-          return id == used_ ? std::vector<std::string>{std::string(64, 'e')}
-                             : std::vector<std::string>{};
+          // A stopped container uses `used_`.
+          return id == used_ ? std::vector<ImageUser>{{std::string(64, 'e'), false}}
+                             : std::vector<ImageUser>{};
         });
     server_ = std::make_unique<http::Server>(std::move(router));
     server_->set_default_headers({{"Api-Version", "1.50"}, {"Ostype", "linux"}});
