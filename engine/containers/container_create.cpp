@@ -18,6 +18,7 @@
 #include "engine/containers/oci_seccomp.hpp"
 #include "engine/containers/oci_spec.hpp"
 #include "engine/containers/runtime.hpp"
+#include "engine/containers/update_resources.hpp"
 #include "engine/images/image_store.hpp"
 
 namespace berth::engine {
@@ -88,66 +89,12 @@ json as_string_array(const json& j, const char* field) {
   return j;
 }
 
-// "0-2,4" as dockerd's ParseUintList reads a cpuset: the numbers it names; InvalidArgument
-// "invalid format: X" when it is not such a list.
-std::set<int> parse_cpu_list(const std::string& text) {
-  static const std::regex range(R"(^(\d+)(-(\d+))?$)");
-  std::set<int> out;
-  size_t start = 0;
-  for (;;) {
-    const size_t comma = text.find(',', start);
-    const std::string part = text.substr(start, comma - start);
-    std::smatch m;
-    if (!std::regex_match(part, m, range) || m[1].length() > 6 || m[3].length() > 6)
-      throw InvalidArgument("invalid format: " + text);
-    const int low = std::stoi(m[1]);
-    const int high = m[3].matched ? std::stoi(m[3]) : low;
-    if (high < low) throw InvalidArgument("invalid format: " + text);
-    for (int n = low; n <= high; ++n) out.insert(n);
-    if (comma == std::string::npos) return out;
-    start = comma + 1;
-  }
-}
-
-// The engine's cgroup cpuset (what dockerd calls available), as the kernel prints it ("0-1").
-std::string available_cpuset(const char* v1_file, const char* v2_file, const char* fallback) {
-  for (const char* path : {v1_file, v2_file, fallback}) {
-    std::ifstream in(path);
-    std::string line;
-    if (in && std::getline(in, line) && !line.empty()) return line;
-  }
-  return "";
-}
-
-// --cpuset-cpus / --cpuset-mems: well formed, and within what the host offers (dockerd's texts).
-void validate_cpuset(const json& hc, const char* field, const char* what, const char* unavailable,
-                     const std::string& available) {
-  const std::string requested = hc.value(field, "");
-  if (requested.empty()) return;
-  std::set<int> wanted;
-  try {
-    wanted = parse_cpu_list(requested);
-  } catch (const InvalidArgument& ex) {
-    throw InvalidArgument("Invalid value " + requested + " for " + what + ": " + ex.what());
-  }
-  if (available.empty()) return;
-  const std::set<int> offered = parse_cpu_list(available);
-  for (int n : wanted)
-    if (!offered.contains(n))
-      throw InvalidArgument(std::string(unavailable) + " - requested " + requested +
-                            ", available: " + available);
-}
-
-void validate_memory(const json& hc) {
-  const int64_t memory = hc.value("Memory", int64_t{0});
-  if (memory != 0 && memory < 6 * 1024 * 1024)
-    throw InvalidArgument("Minimum memory limit allowed is 6MB");
-  const int64_t swap = hc.value("MemorySwap", int64_t{0});
-  if (memory == 0 && swap > 0)
+// The one limit rule of create alone (update keeps a stored memory limit); the others are
+// verify_resources', shared with docker update.
+void validate_swap_needs_memory(const json& hc) {
+  if (hc.value("Memory", int64_t{0}) == 0 && hc.value("MemorySwap", int64_t{0}) > 0)
     throw InvalidArgument(
         "You should always set the Memory limit when using Memoryswap limit, see usage");
-  if (memory > 0 && swap > 0 && swap < memory)
-    throw InvalidArgument("Minimum memoryswap limit should be larger than memory limit, see usage");
 }
 
 // The options dockerd's json-file driver knows; any other is refused at create, as dockerd does.
@@ -252,15 +199,8 @@ void validate_host_config(const json& hc) {
     throw InvalidArgument("logging driver " + driver +
                           " is not supported (berth writes json-file logs)");
   validate_log_options(log_config);
-  validate_memory(hc);
-  validate_cpuset(
-      hc, "CpusetCpus", "cpuset cpus", "Requested CPUs are not available",
-      available_cpuset("/sys/fs/cgroup/cpuset/cpuset.cpus", "/sys/fs/cgroup/cpuset.cpus.effective",
-                       "/sys/devices/system/cpu/online"));
-  validate_cpuset(
-      hc, "CpusetMems", "cpuset mems", "Requested memory nodes are not available",
-      available_cpuset("/sys/fs/cgroup/cpuset/cpuset.mems", "/sys/fs/cgroup/cpuset.mems.effective",
-                       "/sys/devices/system/node/online"));
+  validate_swap_needs_memory(hc);
+  verify_resources(hc, host_cpuset());
   validate_namespace_modes(hc);
   const int64_t nano_cpus = hc.value("NanoCpus", int64_t{0});
   const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);

@@ -17,7 +17,7 @@ namespace berth::engine {
 // record and the cgroup as they were.
 std::vector<std::string> ContainerManager::update(const std::string& ref, const json& changes) {
   if (!changes.is_object()) throw InvalidArgument("update body must be a JSON object");
-  verify_update_request(changes, host_cpuset());
+  verify_resources(changes, host_cpuset());
   auto e = find(ref);
   std::unique_lock lock(e->mutex);
   Container& c = e->c;

@@ -164,7 +164,7 @@ std::set<int> parse_cpuset_list(std::string_view list) {
   return out;
 }
 
-void verify_update_request(const json& request, const HostCpuset& host) {
+void verify_resources(const json& request, const HostCpuset& host) {
   verify_memory(request);
   verify_cpu(request, host);
 }

@@ -21,10 +21,11 @@ HostCpuset host_cpuset();
 // A cpuset list ("0-2,5") as numbers; throws InvalidArgument when it is not one.
 std::set<int> parse_cpuset_list(std::string_view list);
 
-// The request's own limits, checked as dockerd does before anything changes (InvalidArgument with
-// dockerd's texts: "Minimum memoryswap limit should be larger than memory limit, see usage",
-// "Requested CPUs are not available - requested 5, available: 0-1", ...).
-void verify_update_request(const nlohmann::json& request, const HostCpuset& host);
+// A create's or an update's own limits, checked as dockerd's verifyPlatformContainerResources does
+// before anything is stored or changed (InvalidArgument with dockerd's texts: "Minimum memoryswap
+// limit should be larger than memory limit, see usage", "Requested CPUs are not available -
+// requested 5, available: 0-1", ...).
+void verify_resources(const nlohmann::json& request, const HostCpuset& host);
 
 // The stored HostConfig with the request merged in: zero and empty values leave a setting as it
 // is. Conflicts with what is stored throw Conflict ("Cannot update container <id>: …").

@@ -16,7 +16,7 @@ const HostCpuset kTwoCpus{"0-1", "0"};
 
 std::string refusal(const json& request) {
   try {
-    verify_update_request(request, kTwoCpus);
+    verify_resources(request, kTwoCpus);
   } catch (const InvalidArgument& e) {
     return e.what();
   }
