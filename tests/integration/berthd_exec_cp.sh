@@ -5,13 +5,8 @@
 set -euo pipefail
 
 source_dir=${BERTH_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-# shellcheck source=../fixtures/assert.sh
-source "$source_dir/tests/fixtures/assert.sh"
-# shellcheck source=../fixtures/berthd-in-netns.sh
-source "$source_dir/tests/fixtures/berthd-in-netns.sh"
-
-berthd_test_setup
-d() { berthd_netns_docker "$@"; }
+# shellcheck source=../fixtures/berthd-test-script.sh
+source "$source_dir/tests/fixtures/berthd-test-script.sh"
 work=$BERTH_BERTHD_DIR/client
 
 capture d run -d --name box busybox sh -c 'echo started > /tmp/marker; sleep 600'

@@ -5,13 +5,8 @@
 set -euo pipefail
 
 source_dir=${BERTH_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-# shellcheck source=../fixtures/assert.sh
-source "$source_dir/tests/fixtures/assert.sh"
-# shellcheck source=../fixtures/berthd-in-netns.sh
-source "$source_dir/tests/fixtures/berthd-in-netns.sh"
-
-berthd_test_setup
-d() { berthd_netns_docker "$@"; }
+# shellcheck source=../fixtures/berthd-test-script.sh
+source "$source_dir/tests/fixtures/berthd-test-script.sh"
 tty_d() { berthd_netns_docker_tty "$@"; }
 
 d run -d --name target busybox sleep 600 >/dev/null

@@ -6,13 +6,8 @@
 set -euo pipefail
 
 source_dir=${BERTH_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-# shellcheck source=../fixtures/assert.sh
-source "$source_dir/tests/fixtures/assert.sh"
-# shellcheck source=../fixtures/berthd-in-netns.sh
-source "$source_dir/tests/fixtures/berthd-in-netns.sh"
-
-berthd_test_setup
-d() { berthd_netns_docker "$@"; }
+# shellcheck source=../fixtures/berthd-test-script.sh
+source "$source_dir/tests/fixtures/berthd-test-script.sh"
 
 cgroup_v2=false
 [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && cgroup_v2=true
