@@ -37,8 +37,15 @@ class TooLarge : public Error {
   using Error::Error;
 };
 
-// The operation is valid but not available here (HTTP 501 / 503).
+// The operation is valid but not available here (HTTP 503).
 class Unavailable : public Error {
+ public:
+  using Error::Error;
+};
+
+// The operation exists but this configuration cannot do it (HTTP 501), e.g. reading the logs of a
+// container whose logging driver keeps none.
+class NotImplemented : public Error {
  public:
   using Error::Error;
 };

@@ -87,6 +87,7 @@ int status_for(const std::exception& e) {
   if (dynamic_cast<const Conflict*>(&e)) return 409;
   if (dynamic_cast<const TooLarge*>(&e)) return 413;
   if (dynamic_cast<const Unavailable*>(&e)) return 503;
+  if (dynamic_cast<const NotImplemented*>(&e)) return 501;
   return 500;
 }
 

@@ -352,6 +352,8 @@ Json create_body(const ContainerFlags& f, const CreateInputs& in) {
                        {"CgroupPermissions", parts.size() > 2 ? parts[2] : "rwm"}});
   }
 
+  if (f.log_driver == "none" && !f.log_opts.empty())
+    throw InvalidArgument("invalid logging opts for driver none");  // as docker's CLI refuses
   const SecurityOpts security = security_opts(f.security_opt, in);
   const std::string network = f.network.empty() ? "default" : f.network;
   Json endpoint = Json::object();

@@ -210,6 +210,8 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
 
   r.add("GET", "/containers/{id}/logs", [&](http::Request& req, http::Response& res) {
     const Container c = containers.get(req.param("id"));
+    if (c.keeps_no_log())
+      throw NotImplemented("configured logging driver does not support reading");
     LogReadOptions options;
     options.stdout = req.query_bool("stdout");
     options.stderr = req.query_bool("stderr");

@@ -10,6 +10,11 @@ bool Container::tty() const {
   return config.value("Tty", false);
 }
 
+bool Container::keeps_no_log() const {
+  const auto it = host_config.find("LogConfig");
+  return it != host_config.end() && it->is_object() && it->value("Type", "") == "none";
+}
+
 nlohmann::json Container::to_record() const {
   return {{"Id", id},
           {"Name", name},

@@ -45,6 +45,8 @@ struct Container {
   std::string short_id() const { return id.substr(0, 12); }
   std::string bare_name() const { return name.empty() ? name : name.substr(1); }
   bool tty() const;
+  // --log-driver none: the output reaches attached clients only; no log file is kept.
+  bool keeps_no_log() const;
 
   nlohmann::json to_record() const;
   static Container from_record(const nlohmann::json& j);

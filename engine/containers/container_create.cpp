@@ -195,10 +195,10 @@ void validate_host_config(const json& hc) {
   validate_restart_policy(hc);
   const auto log_config = hc.value("LogConfig", json::object());
   const std::string driver = log_config.value("Type", "");
-  if (driver != "" && driver != "json-file")
+  if (driver != "" && driver != "json-file" && driver != "none")
     throw InvalidArgument("logging driver " + driver +
-                          " is not supported (berth writes json-file logs)");
-  validate_log_options(log_config);
+                          " is not supported (berth writes json-file logs, or none)");
+  if (driver != "none") validate_log_options(log_config);
   validate_swap_needs_memory(hc);
   verify_resources(hc, host_cpuset());
   validate_namespace_modes(hc);

@@ -602,7 +602,7 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     launch.tty = c.tty();
     launch.open_stdin = c.config.value("OpenStdin", false);
     launch.stdin_once = c.config.value("StdinOnce", false);
-    launch.log_path = log_path(c.id);
+    launch.log_path = c.keeps_no_log() ? "" : log_path(c.id);
     if (log_config.contains("max-size"))
       launch.log_max_size = parse_byte_size(log_config.value("max-size", "-1"));
     if (log_config.contains("max-file"))

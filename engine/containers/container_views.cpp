@@ -196,7 +196,7 @@ json inspect_json(const Container& c, const ContainerManager& m) {
                   {"ResolvConfPath", dir + "/resolv.conf"},
                   {"HostnamePath", dir + "/hostname"},
                   {"HostsPath", dir + "/hosts"},
-                  {"LogPath", m.log_path(c.id)},
+                  {"LogPath", c.keeps_no_log() ? "" : m.log_path(c.id)},
                   {"Name", c.name},
                   {"RestartCount", c.restart_count},
                   {"Driver", "overlay2"},

@@ -113,6 +113,21 @@ capture d run --rm --privileged busybox grep CapEff /proc/self/status
 engine_caps=$(awk '/^CapBnd:/ {print $2}' "/proc/$BERTH_BERTHD_PID/status")
 expect_match "--privileged: every capability the engine holds" "$OUT" "^CapEff:[[:space:]]+$engine_caps\$"
 
+# ---- logging drivers: json-file (default) and none ----
+capture d run --rm --log-driver none busybox echo attached
+expect_eq "--log-driver none: attached output still arrives" "$OUT" "attached"
+d run -d --name nolog --log-driver none busybox sh -c 'echo x; sleep 60' >/dev/null
+capture d logs nolog
+expect_eq "--log-driver none: docker logs fails" "$RC" 1
+expect_eq "--log-driver none: dockerd's words" "$ERR" \
+  "Error response from daemon: configured logging driver does not support reading"
+capture d inspect -f '{{.HostConfig.LogConfig.Type}}|{{.LogPath}}' nolog
+expect_eq "--log-driver none: inspect shows the driver and no log path" "$OUT" "none|"
+d rm -f nolog >/dev/null
+capture d run --rm --log-driver syslog busybox true
+expect_eq "--log-driver syslog: refused (exit 125)" "$RC" 125
+expect_contains "--log-driver syslog: named" "$ERR" "logging driver syslog is not supported"
+
 # ---- name resolution files: --add-host, --dns, --dns-search, --dns-option ----
 capture d run --rm --add-host db:10.1.2.3 --add-host gw:host-gateway busybox cat /etc/hosts
 expect_contains "--add-host: the entry is in /etc/hosts" "$OUT" $'10.1.2.3\tdb'

@@ -239,3 +239,9 @@ TEST_CASE("run --security-opt: seccomp profiles travel as compact JSON, systempa
   CHECK_THROWS_WITH(body_for({"--security-opt", "seccomp=broken.json", "busybox"}),
                     Catch::Contains("compacting json for seccomp profile (broken.json) failed"));
 }
+
+TEST_CASE("run --log-driver none takes no --log-opt, as docker's CLI") {
+  CHECK(body_for({"--log-driver", "none", "busybox"})["HostConfig"]["LogConfig"]["Type"] == "none");
+  CHECK_THROWS_WITH(body_for({"--log-driver", "none", "--log-opt", "max-size=1m", "busybox"}),
+                    "invalid logging opts for driver none");
+}
