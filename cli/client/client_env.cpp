@@ -45,6 +45,23 @@ std::string describe_failure(const std::exception& e) {
   return e.what();
 }
 
+int for_each_name(ClientEnv& env, const std::vector<std::string>& names,
+                  const std::function<std::string(const std::string& name)>& action) {
+  bool failed = false;
+  for (const auto& name : names) {
+    try {
+      if (const std::string text = action(name); !text.empty()) env.out() << text << "\n";
+    } catch (const EngineUnreachable&) {
+      throw;
+    } catch (const std::exception& e) {
+      env.out().flush();
+      env.err() << describe_failure(e) << "\n";
+      failed = true;
+    }
+  }
+  return failed ? kExitFailure : 0;
+}
+
 void run_command(ClientEnv& env, const std::function<int()>& body, int failure_code,
                  const std::string& prefix) {
   int code = 0;

@@ -51,6 +51,12 @@ struct ClientEnv {
 // answers, the message itself for everything else.
 std::string describe_failure(const std::exception& e);
 
+// docker's pattern for commands over several objects (rm, rmi, stop, …): runs `action` on each
+// name, prints the text it returns (nothing for ""), prints each failure as it happens, and
+// answers 1 at the end if any failed. An unreachable engine ends it at once.
+int for_each_name(ClientEnv& env, const std::vector<std::string>& names,
+                  const std::function<std::string(const std::string& name)>& action);
+
 // Runs a command body and turns its outcome into the process exit code: a non-zero result or a
 // failure (printed to stderr as docker prints it, `prefix` first, e.g. "berth: ") ends parsing
 // with CLI::RuntimeError carrying the code.

@@ -14,25 +14,6 @@ namespace berth::cli::client {
 
 namespace {
 
-// docker's pattern for commands over several containers: print each name that worked, each
-// error as it happens, and fail at the end if any did.
-int for_each_container(ClientEnv& env, const std::vector<std::string>& names,
-                       const std::function<std::string(const std::string&)>& action) {
-  bool failed = false;
-  for (const auto& name : names) {
-    try {
-      env.out() << action(name) << "\n";
-    } catch (const EngineUnreachable&) {
-      throw;
-    } catch (const std::exception& e) {
-      env.out().flush();
-      env.err() << describe_failure(e) << "\n";
-      failed = true;
-    }
-  }
-  return failed ? kExitFailure : 0;
-}
-
 std::string path_of(const std::string& name) {
   return "/containers/" + url_encode(name);
 }
@@ -117,7 +98,7 @@ void add_container_commands(CLI::App& parent, ClientEnv& env) {
       std::vector<std::string> params;
       if (!stop->signal.empty()) params.push_back("signal=" + url_encode(stop->signal));
       if (stop->timeout) params.push_back("t=" + std::to_string(*stop->timeout));
-      return for_each_container(env, stop->names, [&](const std::string& name) {
+      return for_each_name(env, stop->names, [&](const std::string& name) {
         env.engine().call("POST", path_of(name) + "/stop" + query_of(params));
         return name;
       });
@@ -133,7 +114,7 @@ void add_container_commands(CLI::App& parent, ClientEnv& env) {
       std::vector<std::string> params;
       if (!restart->signal.empty()) params.push_back("signal=" + url_encode(restart->signal));
       if (restart->timeout) params.push_back("t=" + std::to_string(*restart->timeout));
-      return for_each_container(env, restart->names, [&](const std::string& name) {
+      return for_each_name(env, restart->names, [&](const std::string& name) {
         env.engine().call("POST", path_of(name) + "/restart" + query_of(params));
         return name;
       });
@@ -146,7 +127,7 @@ void add_container_commands(CLI::App& parent, ClientEnv& env) {
   kill_cmd->callback([&env, kill] {
     run_command(env, [&] {
       const std::string q = kill->signal.empty() ? "" : "?signal=" + url_encode(kill->signal);
-      return for_each_container(env, kill->names, [&](const std::string& name) {
+      return for_each_name(env, kill->names, [&](const std::string& name) {
         env.engine().call("POST", path_of(name) + "/kill" + q);
         return name;
       });
@@ -165,7 +146,7 @@ void add_container_commands(CLI::App& parent, ClientEnv& env) {
       if (rm->force) params.push_back("force=1");
       if (rm->link) params.push_back("link=1");
       if (rm->volumes) params.push_back("v=1");
-      return for_each_container(env, rm->names, [&](const std::string& name) {
+      return for_each_name(env, rm->names, [&](const std::string& name) {
         env.engine().call("DELETE", path_of(name) + query_of(params));
         return name;
       });
@@ -181,7 +162,7 @@ void add_container_commands(CLI::App& parent, ClientEnv& env) {
                       flags);
     cmd->callback([&env, flags, verb] {
       run_command(env, [&] {
-        return for_each_container(env, flags->names, [&](const std::string& name) {
+        return for_each_name(env, flags->names, [&](const std::string& name) {
           env.engine().call("POST", path_of(name) + "/" + verb);
           return name;
         });
@@ -194,7 +175,7 @@ void add_container_commands(CLI::App& parent, ClientEnv& env) {
                                  "Block until containers stop, then print their exit codes", wait);
   wait_cmd->callback([&env, wait] {
     run_command(env, [&] {
-      return for_each_container(env, wait->names, [&](const std::string& name) {
+      return for_each_name(env, wait->names, [&](const std::string& name) {
         auto response = env.engine().stream("POST", path_of(name) + "/wait");
         auto result = Json::parse(response->read_all(1 << 20));
         return std::to_string(get_int64(result, "StatusCode"));

@@ -81,26 +81,18 @@ int tag_image(ClientEnv& env, const std::string& source, const std::string& targ
 
 int remove_images(ClientEnv& env, const std::vector<std::string>& names, bool force,
                   bool no_prune) {
-  bool failed = false;
-  for (const auto& name : names) {
-    try {
-      std::string q = force ? "?force=1" : "";
-      if (no_prune) q += q.empty() ? "?noprune=1" : "&noprune=1";
-      auto result = env.engine().call_json("DELETE", "/images/" + url_encode(name) + q);
-      for (const auto& item : result.is_array() ? result : Json::array()) {
-        if (item.contains("Untagged"))
-          env.out() << "Untagged: " << get_string(item, "Untagged") << "\n";
-        if (item.contains("Deleted"))
-          env.out() << "Deleted: " << get_string(item, "Deleted") << "\n";
-      }
-    } catch (const EngineUnreachable&) {
-      throw;
-    } catch (const std::exception& e) {
-      env.err() << describe_failure(e) << "\n";
-      failed = true;
+  return for_each_name(env, names, [&](const std::string& name) {
+    std::string q = force ? "?force=1" : "";
+    if (no_prune) q += q.empty() ? "?noprune=1" : "&noprune=1";
+    auto result = env.engine().call_json("DELETE", "/images/" + url_encode(name) + q);
+    std::string lines;
+    for (const auto& item : result.is_array() ? result : Json::array()) {
+      for (const char* what : {"Untagged", "Deleted"})
+        if (item.contains(what))
+          lines += (lines.empty() ? "" : "\n") + std::string(what) + ": " + get_string(item, what);
     }
-  }
-  return failed ? kExitFailure : 0;
+    return lines;
+  });
 }
 
 struct HistoryFlags {

@@ -113,20 +113,15 @@ int create_network(ClientEnv& env, const CreateFlags& f) {
 }
 
 int remove_networks(ClientEnv& env, const std::vector<std::string>& names, bool force) {
-  int status = 0;
-  for (const auto& name : names) {
+  const int status = for_each_name(env, names, [&](const std::string& name) -> std::string {
     try {
       env.engine().call("DELETE", "/networks/" + url_encode(name));
-      env.out() << name << "\n";
-    } catch (const EngineUnreachable&) {
-      throw;
     } catch (const http::HttpStatusError& e) {
-      if (force && e.status() == 404) continue;
-      env.out().flush();
-      env.err() << describe_failure(e) << "\n";
-      status = kExitFailure;
+      if (force && e.status() == 404) return "";  // -f: a missing network is no failure
+      throw;
     }
-  }
+    return name;
+  });
   // docker's network rm ends a failure with a bare StatusError, which it prints so.
   if (status != 0) env.err() << "exit status " << status << "\n";
   return status;

@@ -86,20 +86,10 @@ int create_volume(ClientEnv& env, const CreateFlags& f) {
 }
 
 int remove_volumes(ClientEnv& env, const std::vector<std::string>& names, bool force) {
-  int status = 0;
-  for (const auto& name : names) {
-    try {
-      env.engine().call("DELETE", "/volumes/" + url_encode(name) + (force ? "?force=1" : ""));
-      env.out() << name << "\n";
-    } catch (const EngineUnreachable&) {
-      throw;
-    } catch (const std::exception& e) {
-      env.out().flush();
-      env.err() << describe_failure(e) << "\n";
-      status = kExitFailure;
-    }
-  }
-  return status;
+  return for_each_name(env, names, [&](const std::string& name) {
+    env.engine().call("DELETE", "/volumes/" + url_encode(name) + (force ? "?force=1" : ""));
+    return name;
+  });
 }
 
 struct PruneFlags {
