@@ -95,60 +95,6 @@ std::string dir_name(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-// ---- docker's init layer ----
-// dockerd puts a layer between the image and the container's own: mount points for the files it
-// binds (empty 0755 files), /.dockerenv, /dev/console, /dev/pts, /dev/shm, /proc, /sys and
-// /etc/mtab -> /proc/mounts. They are in every container's filesystem (cp, export) but never in
-// its changes (diff). berth has no such layer: the entries are created in the container's own
-// layer when missing, and `docker diff` leaves them out while they are as created.
-enum class InitKind { kDir, kFile, kMtabLink };
-struct InitEntry {
-  const char* path;
-  InitKind kind;
-};
-constexpr InitEntry kInitLayer[] = {
-    {"/dev", InitKind::kDir},          {"/dev/pts", InitKind::kDir},
-    {"/dev/shm", InitKind::kDir},      {"/proc", InitKind::kDir},
-    {"/sys", InitKind::kDir},          {"/.dockerenv", InitKind::kFile},
-    {"/etc", InitKind::kDir},          {"/etc/resolv.conf", InitKind::kFile},
-    {"/etc/hosts", InitKind::kFile},   {"/etc/hostname", InitKind::kFile},
-    {"/dev/console", InitKind::kFile}, {"/etc/mtab", InitKind::kMtabLink},
-};
-constexpr const char* kMtabTarget = "/proc/mounts";
-
-const InitEntry* init_entry(const std::string& path) {
-  for (const auto& e : kInitLayer)
-    if (path == e.path) return &e;
-  return nullptr;
-}
-
-void create_init_entry(int parent_fd, const std::string& name, InitKind kind) {
-  if (kind == InitKind::kDir) {
-    if (::mkdirat(parent_fd, name.c_str(), 0755) == 0) ::fchmodat(parent_fd, name.c_str(), 0755, 0);
-    return;
-  }
-  if (kind == InitKind::kMtabLink) {
-    ::symlinkat(kMtabTarget, parent_fd, name.c_str());
-    return;
-  }
-  UniqueFd fd(::openat(parent_fd, name.c_str(),
-                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755));
-  if (!fd) return;  // there already (or not creatable): never replaced
-  ::fchmod(fd.get(), 0755);
-  ::fchown(fd.get(), 0, 0);
-}
-
-// Best effort: a missing entry is what docker shows, a failure here only means berth shows less.
-// Parents are looked up without following symlinks, so an image's odd /etc cannot redirect this.
-void ensure_init_layer(const std::string& rootfs) {
-  const UniqueFd root = open_root(rootfs);
-  for (const auto& e : kInitLayer) {
-    const std::string path = e.path;
-    UniqueFd parent = open_beneath(root.get(), dir_name(path).substr(1), O_PATH | O_DIRECTORY);
-    if (parent) create_init_entry(parent.get(), base_name(path), e.kind);
-  }
-}
-
 // ---- owner names ----
 // docker builds its archives chrooted in the container, so a tar entry's uname/gname are what the
 // container's own /etc/passwd and /etc/group say (first line for an id wins).
@@ -313,7 +259,6 @@ json stat_json(const PathLocation& where, const CopyTarget& t, const std::string
 json ContainerFilesystem::stat(const std::string& ref, const std::string& path) {
   json result;
   containers_.with_rootfs(ref, [&](const Container& c, const std::string& rootfs) {
-    ensure_init_layer(rootfs);
     const PathLocation where = locate(c, containers_.container_dir(c.id), rootfs, path);
     result = stat_json(where, resolve_target(where, path, ref), path);
   });
@@ -324,7 +269,6 @@ void ContainerFilesystem::get_archive(const std::string& ref, const std::string&
                                       const std::function<void(const json&)>& on_stat,
                                       const WriteFn& write) {
   containers_.with_rootfs(ref, [&](const Container& c, const std::string& rootfs) {
-    ensure_init_layer(rootfs);
     const PathLocation where = locate(c, containers_.container_dir(c.id), rootfs, path);
     const CopyTarget target = resolve_target(where, path, ref);
     const json st = stat_json(where, target, path);
@@ -340,7 +284,6 @@ void ContainerFilesystem::get_archive(const std::string& ref, const std::string&
 void ContainerFilesystem::put_archive(const std::string& ref, const std::string& path,
                                       bool no_overwrite_dir_non_dir, const ReadFn& read) {
   containers_.with_rootfs(ref, [&](const Container& c, const std::string& rootfs) {
-    ensure_init_layer(rootfs);
     const PathLocation where = locate(c, containers_.container_dir(c.id), rootfs, path);
     if (where.root == rootfs && c.host_config.value("ReadonlyRootfs", false))
       throw InvalidArgument("container rootfs is marked read-only");
@@ -357,7 +300,6 @@ void ContainerFilesystem::put_archive(const std::string& ref, const std::string&
 
 void ContainerFilesystem::export_rootfs(const std::string& ref, const WriteFn& write) {
   containers_.with_rootfs(ref, [&](const Container&, const std::string& rootfs) {
-    ensure_init_layer(rootfs);
     TarWriter writer(write);
     const UniqueFd root = open_root(rootfs);
     write_tree_at(writer, root.get(), ".", owner_names(rootfs));
@@ -369,8 +311,8 @@ namespace {
 
 // ---- docker diff ----
 // dockerd's overlay changes: every entry of the container's upper dir, in walk order; "D" for a
-// whiteout (and an opaque directory), "C" when the path exists below (the image, and docker's init
-// layer), else "A"; a directory that exists below with the same size, mode and mtime is no change,
+// whiteout (and an opaque directory), "C" when the path exists below (docker's init layer, then the
+// image), else "A"; a directory that exists below with the same size, mode and mtime is no change,
 // and the parent of an "A" or "D" is always a change. The walk goes by directory fds and never
 // follows a symlink: a symlink is an entry like any file.
 class ChangesWalker {
@@ -400,19 +342,15 @@ class ChangesWalker {
       if (S_ISDIR(st.st_mode))
         child = UniqueFd(
             ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      visit(dir_fd, name, path, st, child);
+      visit(path, st, child);
       if (child) walk(child.get(), path);
     }
   }
 
-  void visit(int dir_fd, const std::string& name, const std::string& path, const struct stat& st,
-             const UniqueFd& dir) {
+  void visit(const std::string& path, const struct stat& st, const UniqueFd& dir) {
     Kind kind = kAdd;
     if (is_deleted(st, dir)) {
       kind = kDelete;
-    } else if (const InitEntry* init = init_entry(path)) {
-      if (init_entry_unchanged(dir_fd, name, path, *init, st)) return;
-      kind = kModify;
     } else if (const auto below = lower_stat(path)) {
       if (S_ISDIR(st.st_mode) && S_ISDIR(below->st_mode) && same_dir(st, *below)) return;
       kind = kModify;
@@ -469,59 +407,6 @@ class ChangesWalker {
     return a.st_size == b.st_size && a.st_mode == b.st_mode && same_time;
   }
 
-  // An init layer entry is hidden while it is what docker's init layer holds. Its directories
-  // (/etc, /dev) change when the entries are created in them, so their time is compared with the
-  // newest such entry instead of the image's.
-  bool init_entry_unchanged(int dir_fd, const std::string& name, const std::string& path,
-                            const InitEntry& init, const struct stat& st) const {
-    if (init.kind != InitKind::kDir) return init_leaf_unchanged(dir_fd, name, init, st);
-    if (!S_ISDIR(st.st_mode)) return false;
-    const auto below = lower_stat(path);
-    if ((st.st_mode & 07777) != (below ? below->st_mode & 07777 : 0755)) return false;
-    if (below && same_dir(st, *below)) return true;
-    const auto newest = newest_unchanged_init_child(path);
-    if (!newest) return list_names_at(path).empty();  // an empty directory as created
-    // Entries are created within a few milliseconds; a later change to the directory shows.
-    const auto ns = [](const timespec& t) {
-      return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
-    };
-    return ns(st.st_mtim) <= ns(*newest) + 50'000'000;
-  }
-
-  bool init_leaf_unchanged(int dir_fd, const std::string& name, const InitEntry& init,
-                           const struct stat& st) const {
-    if (init.kind == InitKind::kFile) return S_ISREG(st.st_mode) && st.st_size == 0;
-    char buf[64];
-    const ssize_t n = ::readlinkat(dir_fd, name.c_str(), buf, sizeof buf);
-    return S_ISLNK(st.st_mode) && n > 0 && std::string(buf, static_cast<size_t>(n)) == kMtabTarget;
-  }
-
-  std::vector<std::string> list_names_at(const std::string& path) const {
-    UniqueFd fd = open_beneath(upper_.get(), path.substr(1), O_RDONLY | O_DIRECTORY);
-    return fd ? list_names(fd.get()) : std::vector<std::string>{};
-  }
-
-  // The newest modification time of the init layer's unchanged entries directly inside `dir`.
-  std::optional<timespec> newest_unchanged_init_child(const std::string& dir) const {
-    std::optional<timespec> newest;
-    for (const auto& e : kInitLayer) {
-      const std::string path = e.path;
-      if (dir_name(path) != dir) continue;
-      UniqueFd parent = open_beneath(upper_.get(), dir.substr(1), O_PATH | O_DIRECTORY);
-      struct stat st {};
-      const std::string name = base_name(path);
-      if (!parent || ::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-      const bool unchanged = e.kind == InitKind::kDir
-                                 ? S_ISDIR(st.st_mode)
-                                 : init_leaf_unchanged(parent.get(), name, e, st);
-      if (!unchanged) continue;
-      if (!newest || st.st_mtim.tv_sec > newest->tv_sec ||
-          (st.st_mtim.tv_sec == newest->tv_sec && st.st_mtim.tv_nsec > newest->tv_nsec))
-        newest = st.st_mtim;
-    }
-    return newest;
-  }
-
   UniqueFd upper_;
   std::vector<UniqueFd> lowers_;
   std::set<std::string> changed_dirs_;
@@ -533,7 +418,9 @@ class ChangesWalker {
 json ContainerFilesystem::changes(const std::string& ref) {
   const Container c = containers_.get(ref);
   const fs::path upper = containers_.container_dir(c.id) + "/rw/upper";
-  return ChangesWalker(upper, images_.layer_dirs(images_.get(c.image_id))).run();
+  std::vector<fs::path> lowers = images_.layer_dirs(images_.get(c.image_id));
+  lowers.insert(lowers.begin(), containers_.init_layer_dir(c.id));
+  return ChangesWalker(upper, lowers).run();
 }
 
 }  // namespace berth::engine

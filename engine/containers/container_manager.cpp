@@ -13,6 +13,7 @@
 #include "common/log.hpp"
 #include "common/time_format.hpp"
 #include "engine/containers/container_files.hpp"
+#include "engine/containers/init_layer.hpp"
 #include "engine/containers/oci_spec.hpp"
 #include "engine/containers/trash.hpp"
 #include "engine/events.hpp"
@@ -187,6 +188,9 @@ std::string ContainerManager::bundle_dir(const std::string& id) const {
 std::string ContainerManager::rootfs_dir(const std::string& id) const {
   return bundle_dir(id) + "/rootfs";
 }
+std::string ContainerManager::init_layer_dir(const std::string& id) const {
+  return container_dir(id) + "/init";
+}
 std::string ContainerManager::log_path(const std::string& id) const {
   return container_dir(id) + "/" + id + "-json.log";
 }
@@ -282,14 +286,8 @@ void ContainerManager::prepare_rootfs(Entry& e) {
   ensure_directory(rw + "/work", 0700);
   ensure_directory(rootfs_dir(c.id), 0755);
   unmount(rootfs_dir(c.id));
-  // dockerd's init layer: files every container has (/.dockerenv) sit in a layer of their own
-  // between the image and the container's changes, so `docker diff` and commit do not see them
-  // while the container and `docker export` do.
-  const std::string init = container_dir(c.id) + "/init";
-  if (!fs::exists(init + "/.dockerenv")) {
-    ensure_directory(init, 0755);
-    write_file_atomic(init + "/.dockerenv", "", 0755);
-  }
+  const std::string init = init_layer_dir(c.id);
+  ensure_init_layer(init);
   std::vector<fs::path> lowers = images_.layer_dirs(image);
   lowers.insert(lowers.begin(), init);
   mount_overlay(lowers, rw + "/upper", rw + "/work", rootfs_dir(c.id));

@@ -126,6 +126,8 @@ class ContainerManager {
   std::string bundle_dir(const std::string& id) const;
   std::string log_path(const std::string& id) const;
   std::string rootfs_dir(const std::string& id) const;
+  // dockerd's init layer (init_layer.hpp), the lowest of the container's own layers.
+  std::string init_layer_dir(const std::string& id) const;
 
  private:
   struct PendingAttach;

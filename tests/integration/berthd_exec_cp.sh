@@ -135,6 +135,16 @@ capture d commit box committed:1
 expect_match "commit prints the new image ID" "$OUT" '^sha256:[0-9a-f]{64}$'
 capture d run --rm committed:1 cat /tmp/marker
 expect_eq "the committed image holds the container's changes" "$OUT" "started"
+# The engine's mount points (/etc/hosts, /etc/hostname, /etc/resolv.conf, /dev/console, ...) and
+# /.dockerenv sit in docker's init layer below the container's own: never part of what commit keeps.
+mkdir -p "$work/saved"
+d save committed:1 | tar -x -C "$work/saved"
+top_layer=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["Layers"][-1])' "$work/saved/manifest.json")
+committed_entries=$(tar -tf "$work/saved/$top_layer")
+expect_contains "the committed layer holds the container's file" "$committed_entries" "tmp/marker"
+for f in etc/hostname etc/hosts etc/resolv.conf etc/mtab .dockerenv dev/console proc/ sys/; do
+  expect_eq "the committed layer has no $f of the engine's" "$(grep -Fx -- "$f" <<<"$committed_entries")" ""
+done
 capture d commit --change 'ENV GREETING=changed' --change 'CMD ["sh", "-c", "echo $GREETING"]' box \
   committed:2
 expect_match "commit --change prints the new image ID" "$OUT" '^sha256:[0-9a-f]{64}$'
