@@ -237,7 +237,10 @@ void Response::write_head(int status, std::string_view content_type, std::option
                           bool chunked, bool upgrade) {
   if (state_ != State::idle) throw Error("response already started");
   status_ = status;
-  std::string head = "HTTP/1.1 " + std::to_string(status) + " ";
+  // The status line carries the request's version, as Go's server (dockerd's) answers: an HTTP/1.0
+  // client gets "HTTP/1.0", and keep-alive only when it asked for it.
+  const bool http10 = connection_->parser_->get().version() < 11;
+  std::string head = (http10 ? "HTTP/1.0 " : "HTTP/1.1 ") + std::to_string(status) + " ";
   head += upgrade ? "UPGRADED" : std::string(bhttp::obsolete_reason(bhttp::int_to_status(status)));
   head += "\r\n";
   for (const auto& [k, v] : connection_->server_.default_headers()) head += k + ": " + v + "\r\n";
@@ -249,6 +252,8 @@ void Response::write_head(int status, std::string_view content_type, std::option
     head += "Connection: Upgrade\r\nUpgrade: tcp\r\n";
   } else if (!connection_->keep_alive_) {
     head += "Connection: close\r\n";
+  } else if (http10) {
+    head += "Connection: keep-alive\r\n";
   }
   head += "\r\n";
   connection_->stream_->write_all(head);

@@ -174,6 +174,39 @@ TEST_CASE("bytes pipelined right after an upgrade request reach the hijacked str
   CHECK_THAT(out, Catch::EndsWith("got:early"));
 }
 
+TEST_CASE("an HTTP/1.0 request is answered in HTTP/1.0, streams end with the connection",
+          "[http]") {
+  std::promise<void> released;
+  released.set_value();
+  UnixServer s(test_routes(&released));
+  SECTION("plain answer, closed after it") {
+    test::RawConnection raw(s.endpoint);
+    raw.send("GET /_ping HTTP/1.0\r\n\r\n");
+    const std::string out = raw.read_until_close();
+    CHECK_THAT(out, Catch::StartsWith("HTTP/1.0 200 OK\r\n"));
+    CHECK_THAT(out, Catch::Contains("Connection: close"));
+    CHECK_THAT(out, Catch::EndsWith("\r\n\r\nOK"));
+  }
+  SECTION("keep-alive asked for is kept and said") {
+    test::RawConnection raw(s.endpoint);
+    raw.send(
+        "GET /_ping HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+        "GET /_ping HTTP/1.0\r\n\r\n");
+    const std::string out = raw.read_until_close();
+    CHECK_THAT(out, Catch::StartsWith("HTTP/1.0 200 OK\r\n"));
+    CHECK_THAT(out, Catch::Contains("Connection: keep-alive"));
+    CHECK(out.find("HTTP/1.0 200 OK", 10) != std::string::npos);  // the second answer came too
+  }
+  SECTION("a stream is not chunked") {
+    test::RawConnection raw(s.endpoint);
+    raw.send("GET /stream HTTP/1.0\r\n\r\n");
+    const std::string out = raw.read_until_close();
+    CHECK_THAT(out, Catch::StartsWith("HTTP/1.0 200 OK\r\n"));
+    CHECK_THAT(out, !Catch::Contains("Transfer-Encoding"));
+    CHECK_THAT(out, Catch::EndsWith("\r\n\r\nfirst\nsecond\n"));
+  }
+}
+
 TEST_CASE("malformed requests get 4xx or a closed connection and the server goes on", "[http]") {
   http::ServerLimits limits;
   limits.header_bytes = 8 * 1024;
