@@ -264,8 +264,11 @@ capture d diff envfile
 expect_not_contains "docker diff does not list /.dockerenv" "$OUT" ".dockerenv"
 expect_contains "docker export has /.dockerenv" "$(d export envfile | tar t)" ".dockerenv"
 
-# exec sees the container's hostname; env keeps the request's order (image's vars after).
-d run -d --name envc -e B=1 -e A=2 busybox sleep 300 >/dev/null
+# exec sees the container's hostname; env keeps the request's order (image's vars after). The
+# container is created through the API: docker run itself sometimes sends its -e list reordered.
+berthd_netns_api POST /containers/create?name=envc -H 'Content-Type: application/json' \
+  -d '{"Image": "busybox", "Cmd": ["sleep", "300"], "Env": ["B=1", "A=2"]}' >/dev/null
+d start envc >/dev/null
 capture d exec envc sh -c 'echo "$HOSTNAME"'
 expect_eq "exec: HOSTNAME is the container's" "$OUT" "$(d inspect -f '{{.Config.Hostname}}' envc)"
 capture d inspect -f '{{json .Config.Env}}' envc
