@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <regex>
 
 #include "common/error.hpp"
 
@@ -358,6 +359,12 @@ Json create_body(const ContainerFlags& f, const CreateInputs& in) {
   const std::string network = f.network.empty() ? "default" : f.network;
   Json endpoint = Json::object();
   endpoint["Aliases"] = list_or_null(f.network_alias);
+  if (!f.mac_address.empty()) {
+    static const std::regex mac(R"(^[0-9A-Fa-f]{2}([:-])([0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}$)");
+    if (!std::regex_match(f.mac_address, mac))
+      throw InvalidArgument(f.mac_address + " is not a valid mac address");  // docker's words
+    endpoint["MacAddress"] = f.mac_address;
+  }
 
   Json host{
       {"Binds", list_or_null(binds)},
@@ -454,6 +461,7 @@ void add_container_flags(CLI::App& cmd, ContainerFlags& f, bool run) {
   cmd.add_option("--restart", f.restart, "Restart policy to apply when a container exits");
   cmd.add_option("--network,--net", f.network, "Connect a container to a network");
   many("--network-alias", f.network_alias, "Add network-scoped alias for the container");
+  cmd.add_option("--mac-address", f.mac_address, "Container MAC address (e.g., 92:d0:c6:0a:29:33)");
   cmd.add_option("--entrypoint", f.entrypoint, "Overwrite the default ENTRYPOINT of the image");
   cmd.add_option("-h,--hostname", f.hostname, "Container host name");
   cmd.add_option("-m,--memory", f.memory, "Memory limit");

@@ -27,7 +27,7 @@ struct ContainerFlags {
   std::string name, workdir, user, restart = "no", network, hostname, memory, memory_swap, shm_size,
                                    cpus, cpuset_cpus, log_driver, stop_signal, platform,
                                    pull = "missing", health_cmd, health_interval, cgroupns, ipc,
-                                   pid, uts;
+                                   pid, uts, mac_address;
   std::optional<std::string> entrypoint;
   std::optional<std::int64_t> pids_limit, stop_timeout, cpu_shares;
   std::vector<std::string> publish, volumes, env, env_files, cap_add, cap_drop, tmpfs, labels, dns,

@@ -20,6 +20,7 @@
 #include "engine/containers/runtime.hpp"
 #include "engine/containers/update_resources.hpp"
 #include "engine/images/image_store.hpp"
+#include "engine/network/ipam.hpp"
 
 namespace berth::engine {
 
@@ -142,8 +143,6 @@ void refuse_unsupported(const json& body, const json& hc) {
   if (volumes.is_object() && !volumes.empty())
     throw InvalidArgument("anonymous volumes are not supported yet: -v " + volumes.begin().key() +
                           " (give a host directory: -v /host/dir:" + volumes.begin().key() + ")");
-  if (!body.value("MacAddress", "").empty())
-    throw InvalidArgument("--mac-address is not supported yet");
   const std::string mode = hc.value("NetworkMode", "default");
   const bool default_bridge = mode == "default" || mode == "bridge" || mode.empty();
   const json endpoints =
@@ -151,14 +150,32 @@ void refuse_unsupported(const json& body, const json& hc) {
   if (!endpoints.is_object()) return;
   for (const auto& [name, endpoint] : endpoints.items()) {
     if (!endpoint.is_object()) continue;
-    if (!endpoint.value("MacAddress", "").empty())
-      throw InvalidArgument("--mac-address is not supported yet");
     const json ipam = endpoint.value("IPAMConfig", json::object());
     const bool wants_ip = ipam.is_object() && (!ipam.value("IPv4Address", "").empty() ||
                                                !ipam.value("IPv6Address", "").empty());
     if (wants_ip && default_bridge)
       throw InvalidArgument("user specified IP address is supported on user defined networks only");
   }
+}
+
+// --mac-address: in Config.MacAddress from clients of API < 1.44, in the network's endpoint
+// settings from newer ones. Checked as dockerd checks it and returned in one form (lower case,
+// colons), or "" when none is asked for.
+std::string requested_mac_address(const json& body, const json& hc) {
+  std::string text = body.value("MacAddress", "");
+  const json endpoints =
+      body.value("NetworkingConfig", json::object()).value("EndpointsConfig", json::object());
+  if (endpoints.is_object())
+    for (const auto& [name, endpoint] : endpoints.items())
+      if (endpoint.is_object() && !endpoint.value("MacAddress", "").empty())
+        text = endpoint.value("MacAddress", "");
+  if (text.empty()) return "";
+  const auto mac = parse_mac(text);
+  if (!mac) throw InvalidArgument("invalid MAC address " + text);
+  const std::string mode = hc.value("NetworkMode", "default");
+  if (mode == "host" || mode.starts_with("container:"))
+    throw InvalidArgument("conflicting options: mac-address and the network mode");
+  return format_mac(*mac);
 }
 
 void validate_host_config(const json& hc) {
@@ -310,6 +327,9 @@ ContainerManager::Created ContainerManager::create(const std::string& requested_
   json config = body;
   config.erase("HostConfig");
   config.erase("NetworkingConfig");
+  config.erase("MacAddress");
+  if (const std::string mac = requested_mac_address(body, host_config); !mac.empty())
+    config["MacAddress"] = mac;
   // Anonymous volumes are refused above: an empty set is shown as dockerd shows it, null.
   config["Volumes"] = nullptr;
   const json image_config = image.config.value("config", json::object());

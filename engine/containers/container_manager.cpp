@@ -537,7 +537,8 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     if (mode == "host") {
       in.network_namespace = "host";
     } else if (mode == "bridge") {
-      const Attachment a = network_.attach(c.id, port_bindings(c));
+      const Attachment a =
+          network_.attach(c.id, port_bindings(c), parse_mac(c.config.value("MacAddress", "")));
       c.network = {{"network", a.network},
                    {"netns_path", a.netns_path},
                    {"ip_address", a.ip_address},

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 
@@ -61,6 +62,22 @@ MacAddress mac_for_ipv4(uint32_t address) {
           static_cast<uint8_t>(address >> 16),
           static_cast<uint8_t>(address >> 8),
           static_cast<uint8_t>(address)};
+}
+
+std::optional<MacAddress> parse_mac(const std::string& text) {
+  if (text.size() != 17) return std::nullopt;
+  const char separator = text[2];
+  if (separator != ':' && separator != '-') return std::nullopt;
+  MacAddress mac{};
+  for (size_t i = 0; i < mac.size(); ++i) {
+    const size_t at = i * 3;
+    if (i > 0 && text[at - 1] != separator) return std::nullopt;
+    if (!std::isxdigit(static_cast<unsigned char>(text[at])) ||
+        !std::isxdigit(static_cast<unsigned char>(text[at + 1])))
+      return std::nullopt;
+    mac[i] = static_cast<uint8_t>(std::stoul(text.substr(at, 2), nullptr, 16));
+  }
+  return mac;
 }
 
 std::string format_mac(const MacAddress& mac) {

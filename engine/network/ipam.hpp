@@ -2,6 +2,7 @@
 // IPv4 address management for the bridge network: parsing and formatting, picking a free address,
 // and the MAC address Docker derives from it. Addresses are host byte order throughout.
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -35,5 +36,8 @@ uint32_t allocate_address(const Ipv4Subnet& subnet, uint32_t gateway,
 // on the bridge, locally administered, and what docker inspect shows for the same address.
 MacAddress mac_for_ipv4(uint32_t address);
 std::string format_mac(const MacAddress& mac);
+// An Ethernet address as `docker run --mac-address` takes it (six hex pairs split by ':' or '-',
+// either case), or nullopt.
+std::optional<MacAddress> parse_mac(const std::string& text);
 
 }  // namespace berth::engine

@@ -229,7 +229,8 @@ NetworkManager::NetworkManager(BridgeConfig config) : impl_(std::make_unique<Imp
 NetworkManager::~NetworkManager() = default;
 
 Attachment NetworkManager::attach(const std::string& container_id,
-                                  const std::vector<PortBinding>& ports) {
+                                  const std::vector<PortBinding>& ports,
+                                  const std::optional<MacAddress>& requested_mac) {
   validate_container_id(container_id);
   Impl& m = *impl_;
   std::lock_guard lock(m.mutex);
@@ -248,7 +249,7 @@ Attachment NetworkManager::attach(const std::string& container_id,
   }
   uint32_t address = allocate_address(m.subnet, m.gateway, used);
   PortAllocation allocation = m.port_allocator.allocate(ports, taken);
-  MacAddress mac = mac_for_ipv4(address);
+  const MacAddress mac = requested_mac.value_or(mac_for_ipv4(address));
 
   Endpoint endpoint;
   endpoint.container_id = container_id;

@@ -4,10 +4,13 @@
 // UDP.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "engine/network/ipam.hpp"
 
 namespace berth::engine {
 
@@ -60,8 +63,10 @@ class NetworkManager {
 
   // Creates the container's namespace on the bridge: veth pair, address, default route, loopback
   // up, NAT, and the published ports. Throws Conflict ("port is already allocated") or
-  // berth::Error; a failure undoes everything done so far.
-  Attachment attach(const std::string& container_id, const std::vector<PortBinding>& ports);
+  // berth::Error; a failure undoes everything done so far. The container's MAC address is `mac`
+  // when given (--mac-address), else the one docker derives from its IPv4 address.
+  Attachment attach(const std::string& container_id, const std::vector<PortBinding>& ports,
+                    const std::optional<MacAddress>& mac = std::nullopt);
   // Undoes attach(); idempotent (safe after a crash halfway).
   void detach(const std::string& container_id);
   // After a berthd restart: re-adopts attachments of containers still running, drops the rest.

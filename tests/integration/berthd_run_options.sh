@@ -227,8 +227,24 @@ expect_contains "-v /data (anonymous volume): a clear error" "$ERR" "anonymous v
 capture d run --rm --ip 172.17.0.99 busybox true
 expect_contains "--ip on the default bridge: dockerd's message" "$ERR" \
   "user specified IP address is supported on user defined networks only"
-capture d run --rm --mac-address 02:42:ac:11:00:09 busybox true
-expect_contains "--mac-address: refused by name" "$ERR" "mac-address is not supported yet"
+
+# --mac-address: the container's eth0 has it, inspect shows it; bad ones and host networking refused.
+capture d run --rm --mac-address 02:42:AC:11:00:99 busybox cat /sys/class/net/eth0/address
+expect_eq "--mac-address: eth0 has the address asked for" "$OUT:$RC" "02:42:ac:11:00:99:0"
+d run -d --name macbox --mac-address 02:42:ac:11:00:98 busybox sleep 300 >/dev/null
+capture d inspect -f '{{.NetworkSettings.Networks.bridge.MacAddress}} {{.NetworkSettings.MacAddress}}' macbox
+expect_eq "--mac-address: inspect shows it for the bridge endpoint" "$OUT" "02:42:ac:11:00:98 02:42:ac:11:00:98"
+capture d run --rm busybox ping -c 1 -W 2 "$(d inspect -f '{{.NetworkSettings.IPAddress}}' macbox)"
+expect_eq "--mac-address: another container reaches it" "$RC" 0
+d rm -f macbox >/dev/null
+capture d run --rm --network host --mac-address 02:42:ac:11:00:97 busybox true
+expect_contains "--mac-address with host networking: dockerd's conflict" "$ERR" \
+  "conflicting options: mac-address and the network mode"
+capture berthd_netns_api POST /containers/create -H 'Content-Type: application/json' \
+  -d '{"Image": "busybox", "MacAddress": "02:42:zz:11:00:97"}'
+expect_contains "an invalid MAC address through the API: 400 naming it" "$OUT" \
+  'invalid MAC address 02:42:zz:11:00:97"}'
+expect_eq "an invalid MAC address through the API: status 400" "$(tail -1 <<<"$OUT")" "400"
 
 # A network that does not exist: found missing at start (404), never a pull.
 capture d run --network nosuchnet busybox true

@@ -245,3 +245,14 @@ TEST_CASE("run --log-driver none takes no --log-opt, as docker's CLI") {
   CHECK_THROWS_WITH(body_for({"--log-driver", "none", "--log-opt", "max-size=1m", "busybox"}),
                     "invalid logging opts for driver none");
 }
+
+TEST_CASE("run --mac-address goes into the network's endpoint; a malformed one is refused") {
+  const Json body = body_for({"--mac-address", "02:42:AC:11:00:99", "busybox"});
+  CHECK(body["NetworkingConfig"]["EndpointsConfig"]["default"]["MacAddress"] ==
+        "02:42:AC:11:00:99");
+  CHECK_FALSE(body_for({"busybox"})["NetworkingConfig"]["EndpointsConfig"]["default"].contains(
+      "MacAddress"));
+  CHECK_THROWS_WITH(body_for({"--mac-address", "zz", "busybox"}), "zz is not a valid mac address");
+  CHECK_THROWS_WITH(body_for({"--mac-address", "02:42-ac:11:00:99", "busybox"}),
+                    Catch::Contains("not a valid mac address"));
+}

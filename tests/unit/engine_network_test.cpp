@@ -54,6 +54,13 @@ TEST_CASE("ipam: parses, formats and allocates like docker's default bridge", "[
   CHECK_THROWS_AS(allocate_address(tiny, 0x0a000002, {0x0a000001}), Unavailable);
 
   CHECK(format_mac(mac_for_ipv4(0xac110002)) == "02:42:ac:11:00:02");
+  // --mac-address: either separator and case in, one form out; anything else refused.
+  REQUIRE(parse_mac("02:42:AC:11:00:99"));
+  CHECK(format_mac(*parse_mac("02:42:AC:11:00:99")) == "02:42:ac:11:00:99");
+  CHECK(format_mac(*parse_mac("02-42-ac-11-00-9a")) == "02:42:ac:11:00:9a");
+  for (const char* bad : {"", "zz", "02:42:ac:11:00", "02:42:ac:11:00:99:00", "02:42-ac:11:00:99",
+                          "02:42:ac:11:00:9g", "0242.ac11.0099", "02:42:ac:11:00:99 "})
+    CHECK_FALSE(parse_mac(bad));
 }
 
 TEST_CASE("port bindings: normalization and conflicts", "[network]") {
