@@ -2,6 +2,7 @@
 # berthd against dockerd 20.10 (Debian docker.io), side by side in one run, same runc, same image, each
 # engine in a network namespace of its own. Prints the figures issue 3 sets and their ratios:
 #   run --rm --network none busybox true (median)   target berthd <= 0.25 x dockerd
+#     (and the floor under it for any engine on runc: runc run of the same spec + docker version)
 #   run --rm busybox true on the default bridge      target <= 0.3 x
 #   50 x run -d, then docker ps -a                    target <= 0.5 x each (ps: the CLI wall time, and
 #                                                     the engine's own answer to its request by curl)
@@ -83,6 +84,32 @@ echo "dockerd ${d_none} ms   berthd ${b_none} ms   ratio $(ratio "$b_none" "$d_n
 echo "== the same with --security-opt seccomp=unconfined on both (no filter to compile; for reference)"
 read -r d_unconf b_unconf < <(time_pair run --rm --network none --security-opt seccomp=unconfined busybox true)
 echo "dockerd ${d_unconf} ms   berthd ${b_unconf} ms   ratio $(ratio "$b_unconf" "$d_unconf")"
+
+# The floor under the none-network figure for any engine that runs runc: runc itself running the
+# very container berthd would run (its OCI spec, `true` as the process, to exit, deleted), plus the
+# docker CLI's own start-up and one request (`docker version`). What an engine adds sits above it.
+echo "== the floor under that figure: runc run of berthd's spec for it, plus docker version"
+floor_bundle=$(mktemp -d)
+floor_root=$(mktemp -d)
+floor_id=$(berthd_netns_docker run -d --network none busybox sleep 600)
+python3 - "$BERTH_BERTHD_EXEC/containers/$floor_id" "$floor_bundle" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1] + "/config.json"))
+spec["process"]["args"] = ["true"]
+spec["root"]["path"] = sys.argv[1] + "/rootfs"
+spec["linux"]["cgroupsPath"] = "/berth-bench-floor"
+json.dump(spec, open(sys.argv[2] + "/config.json", "w"))
+PY
+runc_run() { runc --root "$floor_root" run --bundle "$floor_bundle" "floor-$RANDOM" </dev/null; }
+runc_ms=$(time_runs runc_run)
+version_ms=$(time_runs berthd_netns_docker version)
+berthd_netns_docker rm -f "$floor_id" >/dev/null
+rm -rf "$floor_bundle" "$floor_root"
+rmdir /sys/fs/cgroup/*/berth-bench-floor /sys/fs/cgroup/berth-bench-floor 2>/dev/null || true
+floor_ms=$(awk -v a="$runc_ms" -v b="$version_ms" 'BEGIN { print a + b }')
+above() { awk -v a="$1" -v b="$floor_ms" 'BEGIN { print a - b }'; }
+echo "runc run ${runc_ms} ms + docker version ${version_ms} ms = ${floor_ms} ms, $(ratio "$floor_ms" "$d_none") x dockerd's run;" \
+  "above it: dockerd $(above "$d_none") ms, berthd $(above "$b_none") ms"
 
 echo "== run --rm busybox true on the default bridge, median of $runs (the engines take turns)"
 read -r d_bridge b_bridge < <(time_pair run --rm busybox true)
