@@ -154,12 +154,9 @@ std::vector<json> engine_file_binds(const std::string& container_dir, bool read_
   return binds;
 }
 
-PathLocation locate(const Container& c, const std::string& container_dir, const std::string& rootfs,
-                    const std::string& path) {
-  const std::string wanted = (fs::path("/") / path).lexically_normal().string();
-  PathLocation best{rootfs, path, "", false};
-  size_t best_depth = 0;
-  // The engine's files first: a user's bind over the same path wins, as in the OCI spec.
+// Every bind the container's processes see: the engine's files first, so that a user's bind over
+// the same path wins, as in the OCI spec.
+std::vector<json> container_binds(const Container& c, const std::string& container_dir) {
   std::vector<json> binds =
       engine_file_binds(container_dir, c.host_config.value("ReadonlyRootfs", false));
   for (const auto& bind : get_string_array(c.host_config, "Binds"))
@@ -167,7 +164,19 @@ PathLocation locate(const Container& c, const std::string& container_dir, const 
   if (c.host_config.contains("Mounts") && c.host_config["Mounts"].is_array())
     for (const auto& m : c.host_config["Mounts"])
       if (m.value("Type", "") == "bind") binds.push_back(parse_mount(m));
-  for (const json& m : binds) {
+  return binds;
+}
+
+std::string in_container(const std::string& path) {
+  return (fs::path("/") / path).lexically_normal().string();
+}
+
+PathLocation locate(const Container& c, const std::string& container_dir, const std::string& rootfs,
+                    const std::string& path) {
+  const std::string wanted = in_container(path);
+  PathLocation best{rootfs, path, "", false};
+  size_t best_depth = 0;
+  for (const json& m : container_binds(c, container_dir)) {
     const std::string dest = fs::path(m["destination"].get<std::string>()).lexically_normal();
     const bool inside = wanted == dest || wanted.starts_with(dest == "/" ? dest : dest + "/");
     if (!inside || dest.size() < best_depth) continue;
@@ -185,6 +194,21 @@ PathLocation locate(const Container& c, const std::string& container_dir, const 
             std::find(options.begin(), options.end(), "ro") != options.end()};
   }
   return best;
+}
+
+// The bind mount points below the container directory `path` (an extraction target), relative to
+// it: where dockerd's untar meets a mount point.
+std::set<std::string> mount_points_below(const Container& c, const std::string& container_dir,
+                                         const std::string& path) {
+  const std::string wanted = in_container(path);
+  const std::string prefix = wanted == "/" ? wanted : wanted + "/";
+  std::set<std::string> points;
+  for (const json& m : container_binds(c, container_dir)) {
+    const std::string dest = in_container(m["destination"].get<std::string>());
+    if (dest.size() > prefix.size() && dest.starts_with(prefix))
+      points.insert(dest.substr(prefix.size()));
+  }
+  return points;
 }
 
 // The entry a docker cp path names: `name` in the directory `dir`. docker resolves the path's
@@ -294,7 +318,9 @@ void ContainerFilesystem::put_archive(const std::string& ref, const std::string&
         throw InvalidArgument("extraction point is not a directory: " + path);
       throw NotFound("Could not find the file " + path + " in container " + ref);
     }
-    extract_tar_into(read, fd_path(fd), no_overwrite_dir_non_dir);
+    extract_tar_into(read, fd_path(fd), no_overwrite_dir_non_dir,
+                     mount_points_below(c, containers_.container_dir(c.id), path),
+                     in_container(path));
   });
 }
 

@@ -110,6 +110,7 @@ class Extractor {
     const char* raw_name = archive_entry_pathname(entry);
     current_name_ = raw_name ? raw_name : "";
     const std::string name = clean_member_name(current_name_, reader_.what());
+    current_clean_name_ = name;
     if (name.empty()) return;  // "./": the target directory itself
     auto parts = split(name);
     const std::string base = parts.back();
@@ -206,8 +207,11 @@ class Extractor {
     struct stat st {};
     if (::fstatat(parent, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) {
       if (options_.no_overwrite_dir_non_dir)
-        throw InvalidArgument("cannot overwrite non-directory \"" + name + "\" with directory \"" +
-                              name + "\"");
+        throw InvalidArgument(
+            "Error processing tar file(exit status 1): cannot overwrite "
+            "non-directory \"" +
+            named(name) + "\" with directory \"" + options_.target_name + "\"");
+      refuse_removing_mount_point(name);
       if (::unlinkat(parent, base.c_str(), 0) != 0) throw_errno("unlink " + name);
     }
     if (::mkdirat(parent, base.c_str(), 0700) != 0 && errno != EEXIST) throw_errno("mkdir " + name);
@@ -217,15 +221,35 @@ class Extractor {
     dir_times_.emplace_back(name, entry_times(entry));
   }
 
+  // `name` (relative to the target) as dockerd's errors name it.
+  std::string named(const std::string& name) const {
+    const std::string& target = options_.target_name;
+    return target.ends_with('/') ? target + name : target + "/" + name;
+  }
+
+  // What unlinking a mount point gives, in dockerd's words: its untar runs in a child process, and
+  // the error says how that child ended.
+  void refuse_removing_mount_point(const std::string& name) const {
+    if (options_.mount_points.contains(name))
+      throw Error("Error processing tar file(exit status 1): unlinkat " + named(name) +
+                  ": device or resource busy");
+  }
+
   void clear_for_non_dir(int parent, const std::string& base) {
     struct stat st {};
     if (::fstatat(parent, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
     if (S_ISDIR(st.st_mode)) {
       if (options_.no_overwrite_dir_non_dir)
-        throw InvalidArgument("cannot overwrite directory \"" + current_name_ +
-                              "\" with non-directory \"" + current_name_ + "\"");
+        throw InvalidArgument(
+            "Error processing tar file(exit status 1): cannot overwrite "
+            "directory \"" +
+            named(current_clean_name_) + "\" with non-directory \"" + options_.target_name + "\"");
+      refuse_removing_mount_point(current_clean_name_);
       remove_tree_at(parent, base);
-    } else if (::unlinkat(parent, base.c_str(), 0) != 0) {
+      return;
+    }
+    refuse_removing_mount_point(current_clean_name_);
+    if (::unlinkat(parent, base.c_str(), 0) != 0) {
       throw_errno("unlink " + current_name_);
     }
   }
@@ -306,6 +330,8 @@ class Extractor {
   bool is_root_;
   UniqueFd root_;
   std::string current_name_;
+  std::string
+      current_clean_name_;  // current_name_ relative to the target, as clean_member_name makes it
   int64_t size_ = 0;
   std::vector<std::pair<std::string, std::array<timespec, 2>>> dir_times_;
 };

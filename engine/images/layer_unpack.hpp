@@ -6,6 +6,7 @@
 // root), and links are created without ever being followed.
 #include <cstdint>
 #include <filesystem>
+#include <set>
 
 #include "engine/images/archive_io.hpp"
 
@@ -21,6 +22,13 @@ struct ExtractOptions {
   // docker cp's NoOverwriteDirNonDir: replacing a directory by a non-directory (or the reverse) is
   // an error instead of a replacement.
   bool no_overwrite_dir_non_dir = false;
+  // Paths (relative to the target) that are mount points where the files land (docker cp into a
+  // container: its bind mounts and the engine's /etc/hostname, /etc/hosts, /etc/resolv.conf). An
+  // entry that would replace one fails as unlinking a mount point fails: "device or resource busy".
+  std::set<std::string> mount_points;
+  // The target as the errors about replacing and mount points name it (docker cp: its path in the
+  // container, since dockerd's untar runs chrooted there).
+  std::string target_name = "/";
 };
 
 // Extracts every entry of `reader` into `dir` (an existing directory). Owners are kept when

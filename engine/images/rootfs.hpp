@@ -2,6 +2,7 @@
 // Container root filesystems: overlay mounts of an image's layers, and tar streams in and out of
 // a directory for `docker export` and `docker cp`.
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@ void write_directory_tar(const std::filesystem::path& dir, const WriteFn& write,
 // in a chroot. `no_overwrite_dir_non_dir`: replacing a directory by a non-directory (or the
 // reverse) is an InvalidArgument instead.
 void extract_tar_into(const ReadFn& read, const std::filesystem::path& dir,
-                      bool no_overwrite_dir_non_dir);
+                      bool no_overwrite_dir_non_dir, std::set<std::string> mount_points = {},
+                      const std::string& target_name = "/");
 
 }  // namespace berth::engine

@@ -59,6 +59,24 @@ expect_eq "cp into a bind mount: the container sees it" "$OUT" "from the host"
 expect_fail_with "cp into a read-only bind mount" "mounted volume is marked read-only" \
   d cp "$work/in.txt" bindbox:/ro/in.txt
 expect_eq "nothing written into the read-only bind's directory" "$(ls -A "$work/bind-ro")" ""
+# Copying over a mount point fails as unlinking it fails in dockerd; the mounted file is untouched.
+mkdir -p "$work/over"
+echo "not the data dir" >"$work/over/data"
+capture d cp "$work/over/data" bindbox:/
+expect_eq "cp of a file over a directory (a bind's mount point): exit 1" "$RC" 1
+expect_eq "cp of a file over a directory: dockerd's error" "$ERR" \
+  'Error response from daemon: Error processing tar file(exit status 1): cannot overwrite directory "/data" with non-directory "/"'
+expect_eq "the bind's files are still there" "$(ls "$work/bind")" "host.txt
+in.txt"
+echo "other-name" >"$work/over/hostname"
+capture d cp "$work/over/hostname" bindbox:/etc/hostname
+expect_eq "cp over a started container's /etc/hostname: dockerd's error" "$ERR" \
+  "Error response from daemon: Error processing tar file(exit status 1): unlinkat /etc/hostname: device or resource busy"
+capture d exec bindbox cat /etc/hostname
+expect_eq "the container's /etc/hostname is unchanged" "$OUT" "$(d inspect -f '{{.Config.Hostname}}' bindbox)"
+d stop -t 0 bindbox >/dev/null
+expect_fail_with "cp over a stopped container's /etc/hosts fails as well" \
+  "unlinkat /etc/hosts: device or resource busy" d cp "$work/over/hostname" bindbox:/etc/hosts
 d rm -f bindbox >/dev/null
 
 # ---- the engine's files, symlinks, owners, diff and export as dockerd shows them ----
