@@ -231,10 +231,20 @@ void ContainerManager::stop(const std::string& ref, std::optional<int> timeout_s
 }
 
 void ContainerManager::kill(const std::string& ref, const std::string& signal) {
-  auto e = find(ref);
+  // dockerd: a signal it cannot parse is reported as is, every other failure as one of killing.
+  const int sig = parse_signal(signal.empty() ? "KILL" : signal);
+  const std::string failed = "Cannot kill container: " + ref + ": ";
+  if (!signal_valid_on_linux(sig))
+    throw InvalidArgument(failed + "The linux daemon does not support signal " +
+                          std::to_string(sig));
+  EntryPtr e;
+  try {
+    e = find(ref);
+  } catch (const NotFound& missing) {
+    throw NotFound(failed + missing.what());
+  }
   std::unique_lock lock(e->mutex);
   Container& c = e->c;
-  const int sig = parse_signal(signal.empty() ? "KILL" : signal);
   if (!c.state.running() || c.state.status == "restarting")
     throw Conflict("Cannot kill container: " + ref + ": Container " + c.id + " is not running");
   // As dockerd: a kill counts as a manual stop, so restart policies leave the container down.

@@ -21,6 +21,7 @@
 #include "engine/images/image_store.hpp"
 #include "engine/images/rootfs.hpp"
 #include "engine/network/network_manager.hpp"
+#include "engine/network/network_state.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -134,20 +135,34 @@ std::string builtin_network_driver(const std::string& name) {
 }
 }  // namespace
 
+// moby's signal.ParseSignal: a number (any but 0), or a name of its Linux signal map, with or
+// without "SIG", in any case; real-time signals as RTMIN, RTMIN+1 … RTMIN+15, RTMAX-14 … RTMAX.
 int parse_signal(const std::string& text) {
-  static const std::map<std::string, int> names = {
-      {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT}, {"ILL", SIGILL},
-      {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},     {"BUS", SIGBUS},   {"FPE", SIGFPE},
-      {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
-      {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM}, {"STKFLT", SIGSTKFLT},
-      {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},
-      {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},
-      {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH},
-      {"IO", SIGIO},     {"PWR", SIGPWR},       {"SYS", SIGSYS}};
+  static const std::map<std::string, int> names = [] {
+    std::map<std::string, int> m = {
+        {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT}, {"ILL", SIGILL},
+        {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},     {"BUS", SIGBUS},   {"FPE", SIGFPE},
+        {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
+        {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM}, {"STKFLT", SIGSTKFLT},
+        {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},
+        {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},
+        {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH},
+        {"IO", SIGIO},     {"PWR", SIGPWR},       {"SYS", SIGSYS},   {"IOT", SIGIOT},
+        {"POLL", SIGPOLL}, {"CLD", SIGCHLD}};
+    // Go's (and so dockerd's) real-time range, whatever this libc reserves for itself.
+    constexpr int kRtMin = 34, kRtMax = 64;
+    m["RTMIN"] = kRtMin;
+    m["RTMAX"] = kRtMax;
+    for (int i = 1; i <= 15; ++i) {
+      m["RTMIN+" + std::to_string(i)] = kRtMin + i;
+      m["RTMAX-" + std::to_string(i)] = kRtMax - i;
+    }
+    return m;
+  }();
   if (text.empty()) throw InvalidArgument("Invalid signal: (empty)");
   if (std::all_of(text.begin(), text.end(), ::isdigit)) {
-    const int n = std::stoi(text.substr(0, 4));
-    if (n < 1 || n > 64) throw InvalidArgument("Invalid signal: " + text);
+    const int n = text.size() > 9 ? -1 : std::stoi(text);
+    if (n < 1) throw InvalidArgument("Invalid signal: " + text);
     return n;
   }
   std::string upper;
@@ -156,6 +171,10 @@ int parse_signal(const std::string& text) {
   auto it = names.find(upper);
   if (it == names.end()) throw InvalidArgument("Invalid signal: " + text);
   return it->second;
+}
+
+bool signal_valid_on_linux(int sig) {
+  return (sig >= 1 && sig <= 31) || (sig >= 34 && sig <= 64);
 }
 
 ContainerManager::ContainerManager(ContainerPaths paths, ImageStore& images,
@@ -384,7 +403,10 @@ void ContainerManager::publish_network(const Container& c, const std::string& ac
 }
 
 ContainerManager::HeldResources ContainerManager::take_resources_locked(Entry& e) {
-  // The last health result stays visible in inspect, as with docker.
+  // The last health results stay visible in inspect, and the status turns unhealthy, as dockerd
+  // marks a container whose health monitor stopped ("for compatibility reasons", moby's
+  // CloseMonitorChannel).
+  if (e.health_checker && e.c.state.health.is_object()) e.c.state.health["Status"] = "unhealthy";
   e.health_checker.reset();
   ++e.health_generation;
   HeldResources held{e.c.id, !e.c.network.is_null()};
@@ -470,10 +492,18 @@ ProbeResult ContainerManager::run_health_probe(const Container& c,
   in.group_path = in.rootfs + "/etc/group";
   const std::string process_file = bundle_dir(c.id) + "/healthcheck.json";
   write_file_replace(process_file, make_exec_process({{"Cmd", command}}, in).dump(), 0600);
+  // Each probe is an exec, and shows in the events as dockerd's do.
+  const std::string exec_id = random_hex_id(64);
+  std::string command_line;
+  for (const auto& arg : command) command_line += (command_line.empty() ? "" : " ") + arg;
+  publish(c, "exec_create: " + command_line, {{"execID", exec_id}});
+  publish(c, "exec_start: " + command_line, {{"execID", exec_id}});
   try {
     const auto result = runtime_.exec_capture(
         c.id, process_file, std::chrono::ceil<std::chrono::milliseconds>(timeout));
-    return {result.status.shell_code(), result.stdout_data + result.stderr_data};
+    const int exit_code = result.status.shell_code();
+    publish(c, "exec_die", {{"execID", exec_id}, {"exitCode", std::to_string(exit_code)}});
+    return {exit_code, result.stdout_data + result.stderr_data};
   } catch (const Timeout&) {
     return {-1, "Health check exceeded timeout (" + milliseconds_text(timeout) + " ms)"};
   }

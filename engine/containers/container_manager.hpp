@@ -224,5 +224,7 @@ int64_t parse_byte_size(const std::string& text);
 
 // Parses "KILL", "SIGKILL", "9" into a signal number; InvalidArgument("Invalid signal: X").
 int parse_signal(const std::string& text);
+// Whether Linux has signal number `sig` (moby's ValidSignalForPlatform: 1-31 and 34-64).
+bool signal_valid_on_linux(int sig);
 
 }  // namespace berth::engine

@@ -199,6 +199,26 @@ capture d inspect -f '{{.State.Status}} {{.State.ExitCode}}' usr1
 expect_eq "inspect after kill -s USR1" "$OUT" "exited 5"
 expect_fail_with "kill of a stopped container fails with 'is not running'" "is not running" d kill usr1
 expect_fail_with "kill -s with an unknown signal fails" "Invalid signal: NOSUCH" d kill -s NOSUCH psrun
+# dockerd's signal names: real-time ones, IOT, POLL; numbers Linux lacks refused as dockerd does.
+rt_id=$(d run -d --name rtsig --stop-signal SIGRTMIN+3 busybox sh -c \
+  'trap "echo got rt" 37; trap "echo got iot" ABRT; echo ready; while true; do sleep 0.1; done')
+wait_until 10 logs_have rtsig ready || true
+expect_eq "--stop-signal SIGRTMIN+3 is accepted and kept" "$(d inspect -f '{{.Config.StopSignal}}' rtsig)" "SIGRTMIN+3"
+capture d kill -s RTMIN+3 rtsig
+expect_eq "kill -s RTMIN+3 prints the name" "$OUT:$RC" "rtsig:0"
+wait_until 10 logs_have rtsig "got rt" || true
+capture d kill -s SIGIOT rtsig
+expect_eq "kill -s SIGIOT (ABRT) prints the name" "$OUT:$RC" "rtsig:0"
+wait_until 10 logs_have rtsig "got iot" || true
+capture d logs rtsig
+expect_eq "the container got signal 37 (RTMIN+3) and then ABRT" "$OUT" $'ready\ngot rt\ngot iot'
+capture d kill -s 99 rtsig
+expect_eq "kill -s 99: dockerd's error" "$ERR" \
+  "Error response from daemon: Cannot kill container: rtsig: The linux daemon does not support signal 99"
+capture d kill nosuchbox
+expect_eq "kill of a missing container: dockerd's error" "$ERR" \
+  "Error response from daemon: Cannot kill container: nosuchbox: No such container: nosuchbox"
+d rm -f rtsig >/dev/null
 
 # ---- rm -f of a running container ----
 capture d rm psrun

@@ -176,6 +176,16 @@ expect_contains "health_status events" "$OUT" "health_status: healthy hc-good"
 capture d run --rm busybox true
 capture d inspect --format '{{json .State.Health}}' hc-good
 expect_match "inspect: State.Health JSON" "$OUT" '"Status":"healthy","FailingStreak":0'
+hc_id=$(d inspect -f '{{.Id}}' hc-good)
+capture d events --since 60s --until 0s --filter container=hc-good --filter event=exec_die \
+  --format '{{.Action}} {{.Actor.Attributes.exitCode}} {{.Actor.Attributes.execID}}'
+expect_match "each probe is an exec in the events, as dockerd's" "$(head -1 <<<"$OUT")" '^exec_die 0 [0-9a-f]{64}$'
+capture d events --since 60s --until 0s --filter container=hc-good --format '{{.Action}}'
+expect_contains "probe events: exec_create with the command" "$OUT" "exec_create: /bin/sh -c true"
+expect_contains "probe events: exec_start with the command" "$OUT" "exec_start: /bin/sh -c true"
+d stop -t 0 hc-good >/dev/null
+capture d inspect -f '{{.State.Status}} {{.State.Health.Status}} {{(index .State.Health.Log 0).ExitCode}}' hc-good
+expect_eq "a stopped container's health turns unhealthy, the log stays (dockerd)" "$OUT" "exited unhealthy 0"
 d rm -f hc-good hc-bad >/dev/null
 
 # ---- options dockerd honours that berth once ignored (dockerd 20.10's outputs) ----

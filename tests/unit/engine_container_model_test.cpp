@@ -18,7 +18,21 @@ TEST_CASE("signals parse by name, SIG-name and number", "[engine][containers]") 
   CHECK(parse_signal("9") == 9);
   CHECK_THROWS_WITH(parse_signal("NOPE"), "Invalid signal: NOPE");
   CHECK_THROWS_AS(parse_signal("0"), InvalidArgument);
-  CHECK_THROWS_AS(parse_signal("99"), InvalidArgument);
+  // As moby's ParseSignal: any other number parses; whether Linux has it is a separate question.
+  CHECK(parse_signal("99") == 99);
+  CHECK_FALSE(signal_valid_on_linux(99));
+  CHECK_FALSE(signal_valid_on_linux(32));
+  CHECK(signal_valid_on_linux(64));
+  // moby's Linux names: real-time signals from Go's RTMIN 34, and the aliases.
+  CHECK(parse_signal("RTMIN") == 34);
+  CHECK(parse_signal("SIGRTMIN+3") == 37);
+  CHECK(parse_signal("rtmax-14") == 50);
+  CHECK(parse_signal("RTMAX") == 64);
+  CHECK(parse_signal("IOT") == SIGABRT);
+  CHECK(parse_signal("SIGPOLL") == SIGIO);
+  CHECK(parse_signal("CLD") == SIGCHLD);
+  CHECK_THROWS_WITH(parse_signal("RTMIN+16"), "Invalid signal: RTMIN+16");
+  CHECK_THROWS_WITH(parse_signal("99999999999"), "Invalid signal: 99999999999");
 }
 
 TEST_CASE("byte sizes read like docker's max-size and --memory", "[engine][containers]") {
