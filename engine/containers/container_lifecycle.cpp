@@ -294,6 +294,10 @@ void ContainerManager::rename(const std::string& ref, const std::string& new_nam
   auto e = find(ref);
   std::unique_lock lock(e->mutex);
   const std::string name = new_name.empty() || new_name.front() == '/' ? new_name : "/" + new_name;
+  if (name == e->c.name)
+    throw InvalidArgument("Renaming a container with the same name as its current name");
+  // dockerd checks the new name when it reserves it, and says so.
+  const std::string failed = "Error when allocating new name: ";
   if (name.size() < 3 ||
       !std::all_of(name.begin() + 1, name.end(),
                    [](char ch) {
@@ -301,17 +305,15 @@ void ContainerManager::rename(const std::string& ref, const std::string& new_nam
                             ch == '.' || ch == '-';
                    }) ||
       !std::isalnum(static_cast<unsigned char>(name[1])))
-    throw InvalidArgument("Invalid container name (" + new_name +
+    throw InvalidArgument(failed + "Invalid container name (" + name +
                           "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
   const std::string old_name = e->c.name;
-  if (name == old_name)
-    throw InvalidArgument("Renaming a container with the same name as its current name");
   {
     std::lock_guard maps(mutex_);
     if (auto it = id_by_name_.find(name); it != id_by_name_.end())
       throw Conflict(
-          "Conflict. The container name \"" + name + "\" is already in use by container \"" +
-          it->second +
+          failed + "Conflict. The container name \"" + name +
+          "\" is already in use by container \"" + it->second +
           "\". You have to remove (or rename) that container to be able to reuse that name.");
     id_by_name_.erase(old_name);
     id_by_name_[name] = e->c.id;

@@ -105,8 +105,11 @@ json container_top(ContainerManager& containers, const std::string& ref,
   std::vector<std::string> argv = {"ps"};
   for (auto& a : split_ws(ps_args.empty() ? "-ef" : ps_args)) argv.push_back(a);
   const auto result = run_capture(argv, {}, std::chrono::milliseconds(10'000));
-  if (!result.status.success())
-    throw InvalidArgument("ps " + ps_args + " failed: " + result.stderr_data);
+  if (!result.status.success()) {
+    // dockerd's words: the first line of ps's complaint, not its whole usage text.
+    const std::string why = result.stderr_data.substr(0, result.stderr_data.find('\n'));
+    throw InvalidArgument("ps: " + (why.empty() ? result.status.describe() : why));
+  }
   std::istringstream in(result.stdout_data);
   std::string header;
   std::getline(in, header);

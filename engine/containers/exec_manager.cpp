@@ -46,10 +46,11 @@ std::shared_ptr<ExecManager::Exec> ExecManager::find(const std::string& id) cons
 
 std::string ExecManager::create(const std::string& container_ref, const json& config) {
   const Container c = containers_.get(container_ref);
+  // dockerd's words: the container as the client named it when paused, by id when not running.
   if (c.state.status == "paused")
-    throw Conflict("Container " + c.id + " is paused, unpause the container before exec");
+    throw Conflict("Container " + container_ref + " is paused, unpause the container before exec");
   if (!c.state.running() || c.state.status == "restarting")
-    throw Conflict("container " + c.id + " is not running");
+    throw Conflict("Container " + c.id + " is not running");
   const json cmd = config.value("Cmd", json());
   if (!cmd.is_array() || cmd.empty()) throw InvalidArgument("No exec command specified");
   for (const auto& a : cmd)

@@ -75,9 +75,15 @@ std::string normalize(const std::string& name) {
   return upper;
 }
 
-std::vector<std::string> normalize_all(const std::vector<std::string>& names) {
+// `field` names the list in the error, as dockerd's "invalid CapAdd: unknown capability: …".
+std::vector<std::string> normalize_all(const std::vector<std::string>& names,
+                                       const std::string& field) {
   std::vector<std::string> out;
-  for (const auto& name : names) out.push_back(normalize(name));
+  try {
+    for (const auto& name : names) out.push_back(normalize(name));
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument("invalid " + field + ": " + e.what());
+  }
   return out;
 }
 
@@ -126,8 +132,8 @@ std::vector<std::string> tweak_capabilities(const std::vector<std::string>& add,
                                             const std::vector<std::string>& drop, bool privileged) {
   if (privileged) return all_capabilities();
   if (add.empty() && drop.empty()) return default_capabilities();
-  const auto cap_add = normalize_all(add);
-  const auto cap_drop = normalize_all(drop);
+  const auto cap_add = normalize_all(add, "CapAdd");
+  const auto cap_drop = normalize_all(drop, "CapDrop");
 
   std::vector<std::string> caps;
   if (contains(cap_add, kAll)) {

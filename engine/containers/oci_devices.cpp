@@ -3,6 +3,9 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <regex>
@@ -112,8 +115,15 @@ OciDevices make_devices(const json& host_config) {
       if (container_path.empty()) container_path = host_path;
       auto node = device_node(host_path, container_path);
       if (!node) {
+        // The reason as Go words it (dockerd's lstat): "no such file or directory".
+        struct stat st {};
+        std::string reason = "not a device node";
+        if (::lstat(host_path.c_str(), &st) != 0) {
+          reason = std::strerror(errno);
+          reason[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(reason[0])));
+        }
         throw InvalidArgument("error gathering device information while adding custom device \"" +
-                              host_path + "\": not a device node");
+                              host_path + "\": " + reason);
       }
       out.rules.push_back(rule(true, (*node)["type"].get<std::string>().c_str(),
                                (*node)["major"].get<int64_t>(), (*node)["minor"].get<int64_t>(),

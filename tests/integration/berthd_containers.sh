@@ -121,6 +121,17 @@ expect_eq "inspect --format '{{.Name}} {{.State.Status}}' web2" "$OUT" "/web2 ex
 capture d inspect --format '{{.Id}}' "${web_id:0:12}"
 expect_eq "inspect by ID prefix" "$OUT" "$web_id"
 expect_fail_with "inspect of the old name fails" "No such object: web" d inspect web
+capture d rename web2 x
+expect_eq "rename to an invalid name: dockerd's words" "$ERR" \
+  "Error response from daemon: Error when allocating new name: Invalid container name (/x), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed
+Error: failed to rename container named web2"
+capture d rename web2 web2
+expect_eq "rename to its own name: dockerd's words" "$ERR" \
+  "Error response from daemon: Renaming a container with the same name as its current name
+Error: failed to rename container named web2"
+capture d exec web2 true
+expect_eq "exec into a stopped container: dockerd's words" "$ERR" \
+  "Error response from daemon: Container $web_id is not running"
 
 # ---- ps ----
 capture d run -d --name psrun --label tier=front busybox sleep 300
@@ -316,6 +327,9 @@ expect_eq "inspect: paused true" "$OUT" "paused true"
 capture d ps --filter status=paused --format '{{.Names}}'
 expect_eq "ps --filter status=paused" "$OUT" "pz"
 expect_fail_with "pause twice fails" "is already paused" d pause pz
+capture d exec pz true
+expect_eq "exec into a paused container names it as typed (dockerd)" "$ERR" \
+  "Error response from daemon: Container pz is paused, unpause the container before exec"
 capture d unpause pz
 expect_eq "unpause pz prints pz" "$OUT" "pz"
 capture d inspect -f '{{.State.Status}} {{.State.Paused}}' pz

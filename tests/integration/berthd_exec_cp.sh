@@ -33,6 +33,9 @@ expect_fail_with "exec in a missing container" "No such container: nobox" d exec
 capture d top box
 expect_contains "top: the container's processes" "$OUT" "sleep 600"
 expect_match "top: ps -ef titles" "$(sed -n 1p <<<"$OUT")" '^UID +PID +PPID'
+capture d top box -o bogus
+expect_eq "top with a format ps refuses: ps's own first line, as dockerd reports it" "$ERR" \
+  'Error response from daemon: ps: error: unknown user-defined format specifier "bogus"'
 capture d stats --no-stream --format '{{.Name}} {{.PIDs}}' box
 expect_eq "stats --no-stream: one row with the container's pids" "$OUT" "box 1"
 

@@ -109,6 +109,12 @@ capture d run --rm --cap-drop ALL busybox chown 1 /tmp
 expect_eq "--cap-drop ALL: chown fails" "$RC" 1
 capture d run --rm --cap-add SYS_ADMIN busybox grep CapEff /proc/self/status
 expect_match "--cap-add SYS_ADMIN adds bit 21" "$OUT" '^CapEff:[[:space:]]+00000000a82425fb$'
+capture d run --rm --device /dev/nonexist busybox true
+expect_eq "--device of a missing path: exit 127, as the CLI gives for a missing file" "$RC" 127
+expect_contains "--device of a missing path: dockerd's words" "$ERR" \
+  'error gathering device information while adding custom device "/dev/nonexist": no such file or directory'
+capture d run --rm --cap-add BOGUS busybox true
+expect_contains "--cap-add BOGUS: dockerd's words" "$ERR" 'invalid CapAdd: unknown capability: "CAP_BOGUS"'
 capture d run --rm --privileged busybox grep CapEff /proc/self/status
 engine_caps=$(awk '/^CapBnd:/ {print $2}' "/proc/$BERTH_BERTHD_PID/status")
 expect_match "--privileged: every capability the engine holds" "$OUT" "^CapEff:[[:space:]]+$engine_caps\$"

@@ -250,7 +250,10 @@ TEST_CASE("OCI spec: capabilities follow CapAdd, CapDrop and Privileged", "[runt
   }
   SECTION("unknown names are refused") {
     in.host_config["CapAdd"] = {"FOO"};
-    CHECK_THROWS_WITH(make_oci_spec(in), "unknown capability: \"CAP_FOO\"");
+    CHECK_THROWS_WITH(make_oci_spec(in), "invalid CapAdd: unknown capability: \"CAP_FOO\"");
+    in.host_config["CapAdd"] = json::array();
+    in.host_config["CapDrop"] = {"bar"};
+    CHECK_THROWS_WITH(make_oci_spec(in), "invalid CapDrop: unknown capability: \"CAP_BAR\"");
   }
   SECTION("privileged: every capability, no masked paths, writable /sys, all devices") {
     in.host_config["Privileged"] = true;
