@@ -273,7 +273,12 @@ void add_image_routes(http::Router& r, ImageStore& images, EventBus& events,
   });
 
   r.add("GET", "/images/{name*}/json", [&images](http::Request& req, http::Response& res) {
-    const Image image = images.get(req.param("name"));
+    Image image;
+    try {
+      image = images.get(req.param("name"));
+    } catch (const NotFound& e) {
+      throw NotFound("no such image: " + req.param("name") + ": " + e.what());  // dockerd's words
+    }
     res.send_json(200, image_inspect(image, images.layer_dirs(image),
                                      images.last_tag_time(image.id), api_version(req)));
   });

@@ -97,7 +97,15 @@ void ImageStore::save(const std::vector<std::string>& refs_or_ids, const WriteFn
         }
         if (any) continue;
       }
-      const detail::ImageRecord& record = state_->resolve(text);
+      const detail::ImageRecord* found = nullptr;
+      try {
+        found = &state_->resolve(text);
+      } catch (const NotFound&) {
+        // dockerd names the repository as given: "No such image: nosuch", not "nosuch:latest".
+        if (ref && name_only(text)) throw NotFound("No such image: " + text);
+        throw;
+      }
+      const detail::ImageRecord& record = *found;
       const bool by_name =
           ref && ref->digest.empty() && state_->references.count(ref->string()) != 0;
       add(record, by_name ? ref->string() : "");

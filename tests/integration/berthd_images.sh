@@ -91,6 +91,12 @@ capture d images --format '{{.Repository}}:{{.Tag}}'
 expect_eq "after rmi mybox:1 only busybox:latest is left" "$OUT" "busybox:latest"
 expect_fail_with "docker rmi of an unknown image: 'No such image'" \
   "Error response from daemon: No such image: nosuch:latest" d rmi nosuch
+capture d image inspect nosuch
+expect_eq "docker image inspect of an unknown image: dockerd's words" "$ERR" \
+  "Error response from daemon: no such image: nosuch: No such image: nosuch:latest"
+capture d save nosuch
+expect_eq "docker save of an unknown repository names it as given" "$ERR" \
+  "Error response from daemon: No such image: nosuch"
 
 # ---- save, rmi, load back ----
 capture d save -o "$work/saved.tar" busybox
