@@ -16,6 +16,7 @@
 #include "engine/containers/init_layer.hpp"
 #include "engine/containers/oci_spec.hpp"
 #include "engine/containers/trash.hpp"
+#include "engine/containers/working_dir.hpp"
 #include "engine/events.hpp"
 #include "engine/images/digest.hpp"
 #include "engine/images/image_store.hpp"
@@ -560,6 +561,7 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
   try {
     clear_previous_runtime_state(e);
     prepare_rootfs(e);
+    ensure_working_dir(rootfs_dir(c.id), c.config.value("WorkingDir", ""));
     rootfs_ms = lap();
     OciSpecInput in;
     const std::string mode = network_mode(c);

@@ -49,6 +49,14 @@ capture d run --rm -w /tmp busybox pwd
 expect_eq "-w /tmp" "$OUT" "/tmp"
 capture d run --rm -w /does/not/exist busybox pwd
 expect_eq "-w with a missing dir creates it" "$OUT" "/does/not/exist"
+capture d run --rm -u 1000 -w /made/by/engine busybox stat -c '%U %a' /made /made/by/engine
+expect_eq "-w: the engine makes the missing dirs, root's and 0755, whatever the user" "$OUT" $'root 755\nroot 755'
+capture d run --rm -w /etc/passwd busybox true
+expect_eq "-w naming a file: exit 125" "$RC" 125
+expect_contains "-w naming a file: dockerd's words" "$ERR" \
+  "docker: Error response from daemon: Cannot mkdir: /etc/passwd is not a directory"
+capture d run --rm -w /etc/passwd/below busybox true
+expect_contains "-w below a file: the file named" "$ERR" "Cannot mkdir: /etc/passwd is not a directory"
 capture d run --rm -u 1000:1000 busybox id -u
 expect_eq "-u 1000:1000: id -u" "$OUT" "1000"
 capture d run --rm -u 1000:1000 busybox id
