@@ -18,6 +18,7 @@
 
 #include "common/error.hpp"
 #include "common/json.hpp"
+#include "common/open_in_root.hpp"
 #include "common/time_format.hpp"
 #include "common/unique_fd.hpp"
 #include "engine/containers/container_manager.hpp"
@@ -32,22 +33,13 @@ namespace berth::engine {
 
 namespace {
 
-// Opens `path` as seen from inside the directory `root_fd`: "..", absolute symlinks and the like
-// stay inside. An invalid fd (check with !fd) when it cannot be opened.
-UniqueFd open_in_root(int root_fd, const std::string& path, int flags) {
-  open_how how{};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  const std::string relative = path.empty() ? "." : path;
-  const long fd = ::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how);
-  return UniqueFd(static_cast<int>(fd));
-}
-
 UniqueFd open_root(const std::string& root) {
   UniqueFd fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!fd) throw_errno("open container root " + root);
   return fd;
 }
+
+using berth::open_in_root;  // the fd form; this file adds one that opens the root first
 
 UniqueFd open_in_root(const std::string& root, const std::string& path, int flags) {
   return open_in_root(open_root(root).get(), path, flags);

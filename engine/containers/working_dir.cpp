@@ -1,30 +1,16 @@
 #include "engine/containers/working_dir.hpp"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "common/error.hpp"
+#include "common/open_in_root.hpp"
 #include "common/unique_fd.hpp"
 
 namespace berth::engine {
-namespace {
-
-// `path` (relative, may be "") opened as seen from inside `root_fd`, as in a chroot.
-UniqueFd open_inside(int root_fd, const std::string& path, int flags) {
-  open_how how{};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  const std::string relative = path.empty() ? "." : path;
-  return UniqueFd(
-      static_cast<int>(::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how)));
-}
-
-}  // namespace
 
 void ensure_working_dir(const std::string& rootfs, const std::string& dir) {
   const UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -37,15 +23,15 @@ void ensure_working_dir(const std::string& rootfs, const std::string& dir) {
     start = slash == std::string::npos ? dir.size() + 1 : slash + 1;
     if (part.empty() || part == ".") continue;
     const std::string next = done.empty() ? part : done + "/" + part;
-    UniqueFd fd = open_inside(root.get(), next, O_PATH);
+    UniqueFd fd = open_in_root(root.get(), next, O_PATH);
     if (!fd) {
       if (errno != ENOENT) throw_errno("open /" + next + " in the container");
-      const UniqueFd parent = open_inside(root.get(), done, O_PATH | O_DIRECTORY);
+      const UniqueFd parent = open_in_root(root.get(), done, O_PATH | O_DIRECTORY);
       if (!parent) throw_errno("open /" + done + " in the container");
       if (::mkdirat(parent.get(), part.c_str(), 0755) != 0 && errno != EEXIST)
         throw_errno("mkdir /" + next + " in the container");
       ::fchmodat(parent.get(), part.c_str(), 0755, 0);  // not narrowed by berthd's umask
-      fd = open_inside(root.get(), next, O_PATH);
+      fd = open_in_root(root.get(), next, O_PATH);
       if (!fd) throw_errno("open /" + next + " in the container");
     }
     struct stat st {};

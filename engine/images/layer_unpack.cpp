@@ -2,9 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -15,6 +13,7 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "common/open_in_root.hpp"
 #include "common/unique_fd.hpp"
 
 namespace berth::engine {
@@ -34,18 +33,6 @@ std::vector<std::string> split(const std::string& path) {
     start = slash + 1;
   }
   return parts;
-}
-
-int openat2_in_root(int root_fd, const std::string& path, int flags) {
-  open_how how{};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  for (int attempt = 0;; ++attempt) {
-    const int fd =
-        static_cast<int>(::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how));
-    // EAGAIN: a concurrent rename raced the lookup; the kernel asks for a retry.
-    if (fd >= 0 || errno != EAGAIN || attempt > 16) return fd;
-  }
 }
 
 class Extractor {
@@ -83,7 +70,7 @@ class Extractor {
       prefix += prefix.empty() ? part : "/" + part;
       UniqueFd next;
       if (options_.resolve_in_root) {
-        next.reset(openat2_in_root(root_.get(), prefix, O_RDONLY | O_DIRECTORY));
+        next = open_in_root(root_.get(), prefix, O_RDONLY | O_DIRECTORY);
         if (!next && errno == ENOSYS) options_.resolve_in_root = false;  // pre-5.6 kernels
       }
       if (!options_.resolve_in_root)
