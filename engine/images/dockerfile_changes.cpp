@@ -222,7 +222,10 @@ nlohmann::json apply_changes(nlohmann::json config, const std::vector<std::strin
     } else if (instruction == "HEALTHCHECK") {
       healthcheck(config, args);
     } else {
-      throw InvalidArgument(instruction + " is not a valid change command");
+      // dockerd's parser lower-cases the instruction before it complains about it.
+      std::string lower = instruction;
+      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+      throw InvalidArgument(lower + " is not a valid change command");
     }
   }
   return config;

@@ -171,7 +171,8 @@ capture d commit --change 'ENV GREETING=changed' --change 'CMD ["sh", "-c", "ech
 expect_match "commit --change prints the new image ID" "$OUT" '^sha256:[0-9a-f]{64}$'
 capture d run --rm committed:2
 expect_eq "commit --change: ENV and CMD apply to the new image" "$OUT" "changed"
-expect_fail_with "commit --change with an instruction docker refuses" "FROM" \
+expect_fail_with "commit --change with an instruction docker refuses, named as dockerd names it" \
+  "from is not a valid change command" \
   d commit --change 'FROM busybox' box committed:3
 capture d rm -f box
 expect_eq "rm -f the exec target" "$RC" 0

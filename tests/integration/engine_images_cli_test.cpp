@@ -183,7 +183,7 @@ TEST_CASE("docker import with --change and --message, history and prune", "[imag
   r = api.docker({"history", "--format", "{{.Size}}|{{.Comment}}", "imported:1"});
   CHECK(trimmed(r.stdout_data) == "6B|from a test");
   r = api.docker({"import", "-c", "FROM x", "-"}, rootfs);
-  CHECK(trimmed(r.stderr_data) == "Error response from daemon: FROM is not a valid change command");
+  CHECK(trimmed(r.stderr_data) == "Error response from daemon: from is not a valid change command");
 
   // Untagged, it is dangling and pruned by default.
   CHECK(api.docker({"rmi", "imported:1"}).status.success());

@@ -66,7 +66,7 @@ TEST_CASE("docker --change instructions build the image config", "[images]") {
   CHECK(apply_changes(json::object(), {"CMD [\"-b\"]", "ENTRYPOINT [\"top\"]"})["Cmd"] ==
         json({"-b"}));
   CHECK_THROWS_WITH(apply_changes(json::object(), {"FROM busybox"}),
-                    "FROM is not a valid change command");
+                    "from is not a valid change command");
   CHECK_THROWS_AS(apply_changes(json::object(), {"EXPOSE 99999"}), InvalidArgument);
   CHECK_THROWS_AS(apply_changes(json::object(), {"ENV A=\"unterminated"}), InvalidArgument);
 }
