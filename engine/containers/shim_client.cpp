@@ -82,6 +82,16 @@ Reply must_request(const std::string& state_dir, const std::string& line) {
   return reply;
 }
 
+std::string hex_encode(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char byte : bytes) {
+    hex.push_back(kDigits[byte >> 4]);
+    hex.push_back(kDigits[byte & 0xf]);
+  }
+  return hex;
+}
+
 // Reads the shim's readiness line from the launch pipe: "ok <pid>" or "error <message>".
 std::string read_ready_line(int fd) {
   const auto deadline = std::chrono::steady_clock::now() + kLaunchTimeout;
@@ -160,7 +170,31 @@ std::optional<ShimClient> ShimClient::reconnect(const std::string& state_dir) {
   }
 }
 
-std::unique_ptr<Stream> ShimClient::attach(bool stdin, bool stdout, bool stderr) {
+std::string detach_key_bytes(std::string_view spec) {
+  // As docker's term.ToBytes: ctrl-@ is 0, ctrl-a 1 … ctrl-z 26, ctrl-[ 27 … ctrl-_ 31.
+  static constexpr std::string_view kControlKeys = "@abcdefghijklmnopqrstuvwxyz[\\]^_";
+  std::string bytes;
+  std::string_view rest = spec;
+  for (;;) {
+    const auto comma = rest.find(',');
+    const std::string_view key = rest.substr(0, comma);
+    if (key.size() == 1) {
+      bytes.push_back(key[0]);
+    } else if (key == "DEL") {
+      bytes.push_back('\x7f');
+    } else if (key.size() == 6 && key.starts_with("ctrl-") &&
+               kControlKeys.find(key[5]) != std::string_view::npos) {
+      bytes.push_back(static_cast<char>(kControlKeys.find(key[5])));
+    } else {
+      throw InvalidArgument("Invalid detach keys (" + std::string(spec) + ") provided");
+    }
+    if (comma == std::string_view::npos) return bytes;
+    rest.remove_prefix(comma + 1);
+  }
+}
+
+std::unique_ptr<Stream> ShimClient::attach(bool stdin, bool stdout, bool stderr,
+                                           std::string_view detach_keys) {
   std::unique_ptr<Stream> stream;
   try {
     stream = connect_shim(state_dir_);
@@ -168,8 +202,10 @@ std::unique_ptr<Stream> ShimClient::attach(bool stdin, bool stdout, bool stderr)
     throw Conflict("cannot attach: container process is not running (" + std::string(e.what()) +
                    ")");
   }
-  Reply reply = request(*stream, std::string("attach ") + (stdin ? "1" : "0") + " " +
-                                     (stdout ? "1" : "0") + " " + (stderr ? "1" : "0"));
+  std::string line = std::string("attach ") + (stdin ? "1" : "0") + " " + (stdout ? "1" : "0") +
+                     " " + (stderr ? "1" : "0");
+  if (!detach_keys.empty()) line += " " + hex_encode(detach_keys);
+  Reply reply = request(*stream, line);
   if (!reply.ok) throw Error(reply.payload);
   stream->set_io_timeout(kForever);
   if (reply.rest.empty()) return stream;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/stream.hpp"
@@ -45,6 +46,12 @@ struct ShimExit {
   std::string error;  // set when the runtime failed to start the process
 };
 
+// The bytes of a docker detach key spec ("ctrl-p,ctrl-q", "ctrl-x,x"): a single character is
+// itself, ctrl-<a-z @ [ \\ ] ^ _> its control code. Throws InvalidArgument with dockerd's message.
+std::string detach_key_bytes(std::string_view spec);
+// Docker's detach keys when the client names none: ctrl-p, ctrl-q.
+inline constexpr std::string_view kDefaultDetachKeys = "\x10\x11";
+
 class ShimClient {
  public:
   // Spawns berth-shim (detached: own session, survives berthd) and returns once the process has
@@ -57,8 +64,11 @@ class ShimClient {
   // Opens an attach stream. Bytes written to the returned stream go to the process's stdin (when
   // `stdin`); bytes read are its output: raw for a TTY, stdcopy-framed (stream 1/2) otherwise —
   // exactly what a docker client expects on a hijacked attach. Reads end (0) after the process
-  // exits and its output has drained. Half-closing the write side ends stdin (stdin_once).
-  std::unique_ptr<Stream> attach(bool stdin, bool stdout, bool stderr);
+  // exits and its output has drained. Ending the write side (half-close or close) closes the
+  // process's stdin for stdin_once without a TTY, else it only ends the session. With a TTY,
+  // `detach_keys` (bytes, see detach_key_bytes; empty: none) in the input end the session too.
+  std::unique_ptr<Stream> attach(bool stdin, bool stdout, bool stderr,
+                                 std::string_view detach_keys = {});
   // Starts the created process.
   void start();
   // Terminal size (TTY only).

@@ -12,12 +12,15 @@
 // "ok[ <payload>]\n" or "error <message>\n".
 //   start                 let the process's output flow (`runtime start` for a TTY, `runtime exec`
 //                         for an exec) → ok
-//   <pid> attach <i> <o> <e>    flags 0/1 for stdin/stdout/stderr → ok, then the connection is a
-//   raw stream:
-//                         the shim writes output (raw for a TTY, stdcopy frames 1/2 otherwise) and
-//                         feeds what it reads to the process's stdin; a half-close ends stdin (only
-//                         stdin_once closes the process's stdin). The shim closes the stream after
-//                         the process exited and its output drained.
+//   attach <i> <o> <e> [<keys>]  flags 0/1 for stdin/stdout/stderr, optional detach keys in hex
+//                         → ok, then the connection is a raw stream: the shim writes output (raw
+//                         for a TTY, stdcopy frames 1/2 otherwise) and feeds what it reads to the
+//                         process's stdin (only with open_stdin). The end of the client's input
+//                         (half-close or close) closes the process's stdin for stdin_once without a
+//                         TTY; otherwise it ends the session, stdin stays open. With a TTY the
+//                         detach keys end the session the same way and never reach the process.
+//                         The shim closes the stream after the process exited and its output
+//                         drained.
 //   resize <h> <w>        terminal size (TTY only) → ok
 //   close_stdin           close the process's stdin once buffered input is written → ok
 //   wait                  answered when the process has exited → ok <exit.json contents>

@@ -18,6 +18,25 @@ namespace berth::engine::shim {
 namespace {
 // After the exit, how long clients may take to read the rest of their output.
 constexpr auto kExitLinger = std::chrono::seconds(10);
+
+// "1011" → "\x10\x11": the attach request carries the detach keys in hex, since any byte (a space,
+// a newline) may be one. Invalid digits decode to nothing: no detach keys rather than wrong ones.
+std::string hex_decode(std::string_view hex) {
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string bytes;
+  if (hex.size() % 2 != 0) return bytes;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int high = digit(hex[i]), low = digit(hex[i + 1]);
+    if (high < 0 || low < 0) return {};
+    bytes.push_back(static_cast<char>(high * 16 + low));
+  }
+  return bytes;
+}
 }  // namespace
 
 void ShimServer::reply(Client& c, bool ok, std::string_view payload) {
@@ -56,9 +75,12 @@ void ShimServer::handle_request(Client& c, std::string_view line) {
       // An exec that failed never ran: it is over, with docker's code for "could not be run".
       if (process_.is_exec()) process_exited(0, e.what());
     }
-  } else if (command == "attach" && words.size() == 4) {
+  } else if (command == "attach" && (words.size() == 4 || words.size() == 5)) {
     c.mode = Client::Mode::Attach;
-    c.stdin = words[1] == "1";
+    // As dockerd: without OpenStdin an attach has no stdin, whatever the client asked.
+    c.stdin = words[1] == "1" && launch_.open_stdin;
+    // Docker only watches a terminal's input for the detach keys.
+    if (words.size() == 5 && launch_.tty) c.detach_keys = hex_decode(words[4]);
     c.stdout = words[2] == "1";
     // A terminal has one output stream; docker reports it as stdout.
     c.stderr = words[3] == "1" && !launch_.tty;

@@ -291,14 +291,55 @@ void ShimServer::client_input_ended(Client& c) {
     c.fd.reset();  // gone before asking anything, or a waiter that gave up
     return;
   }
-  if (c.mode == Client::Mode::Attach && c.stdin && launch_.stdin_once && !stdin_once_used_) {
-    stdin_once_used_ = true;
+  if (c.mode != Client::Mode::Attach || !c.stdin) return;
+  // Keys held back as a possible detach sequence were typed input after all.
+  queue_stdin(std::string_view(c.detach_keys).substr(0, c.detach_matched));
+  c.detach_matched = 0;
+  // As dockerd: the end of a client's input closes the process's stdin only for StdinOnce without
+  // a terminal. A terminal's client never ends its input but by going away (docker detaches by
+  // closing the connection once it read the detach keys), and the process keeps its stdin for the
+  // next attach; that session, like any other whose input ended, is over.
+  if (launch_.stdin_once && !launch_.tty) {
     request_stdin_close();
+    return;
   }
+  end_attach(c);
 }
 
+// Stops sending output to an attach client and closes it once what is queued is written.
+void ShimServer::end_attach(Client& c) {
+  c.input_done = true;
+  c.finish = true;
+  if (c.out.empty()) close_gracefully(c.fd);
+}
+
+// Input of an attach client: to the process's stdin, except a detach key sequence (TTY only, as
+// dockerd), which ends the session and leaves stdin open.
 void ShimServer::feed_stdin(Client& c, std::string_view data) {
-  if (!c.stdin || state_ == State::Exited || stdin_close_requested_) return;
+  if (!c.stdin) return;
+  if (c.detach_keys.empty()) {
+    queue_stdin(data);
+    return;
+  }
+  std::string passed;
+  for (char byte : data) {
+    if (byte == c.detach_keys[c.detach_matched]) {
+      if (++c.detach_matched < c.detach_keys.size()) continue;
+      queue_stdin(passed);
+      log::info("attach client detached", {{"id", launch_.id}});
+      end_attach(c);
+      return;
+    }
+    // Not the sequence after all: what was held back goes through (as docker's escape proxy).
+    passed.append(c.detach_keys, 0, c.detach_matched);
+    c.detach_matched = 0;
+    passed.push_back(byte);
+  }
+  queue_stdin(passed);
+}
+
+void ShimServer::queue_stdin(std::string_view data) {
+  if (data.empty() || state_ == State::Exited || stdin_close_requested_) return;
   if (launch_.tty ? !process_.console_fd() : !process_.stdin_fd()) return;
   stdin_buffer_.append(data);
   write_stdin();

@@ -33,7 +33,11 @@ class ShimServer {
     std::string out;  // bytes waiting to be written
     bool stdin = false, stdout = false, stderr = false;
     bool input_done = false;  // the client half-closed (or we stopped reading it)
-    bool finish = false;      // close once `out` is written
+    // TTY only: the key sequence that detaches this client (docker's escape proxy), and how many
+    // of its bytes the input has matched so far (held back until the sequence completes or breaks).
+    std::string detach_keys;
+    size_t detach_matched = 0;
+    bool finish = false;                             // close once `out` is written
     std::optional<Clock::time_point> stalled_since;  // output queue over the high-water mark
   };
 
@@ -48,7 +52,9 @@ class ShimServer {
   void handle_request(Client& client, std::string_view line);
   void reply(Client& client, bool ok, std::string_view payload);
   void feed_stdin(Client& client, std::string_view data);
+  void queue_stdin(std::string_view data);
   void client_input_ended(Client& client);
+  void end_attach(Client& client);
   // Reads what the process wrote on `fd`; returns false at end of stream.
   bool read_output(UniqueFd& fd, std::string_view stream);
   void dispatch_output(std::string_view stream, std::string_view data);
@@ -74,7 +80,6 @@ class ShimServer {
   std::string exit_json_;
   std::string stdin_buffer_;
   bool stdin_close_requested_ = false;
-  bool stdin_once_used_ = false;
   std::optional<Clock::time_point> exit_deadline_;
 };
 
