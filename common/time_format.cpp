@@ -286,6 +286,33 @@ TimePoint parse_rfc3339(std::string_view text) {
   return *time;
 }
 
+namespace {
+
+// Go's %q of a string: quotes, with backslash escapes for quotes, backslashes and control bytes.
+std::string go_quoted(std::string_view text) {
+  static const char* hex = "0123456789abcdef";
+  std::string out = "\"";
+  for (const unsigned char ch : text) {
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += static_cast<char>(ch);
+    } else if (ch == '\n') {
+      out += "\\n";
+    } else if (ch == '\t') {
+      out += "\\t";
+    } else if (ch < 0x20 || ch == 0x7f) {
+      out += "\\x";
+      out += hex[ch >> 4];
+      out += hex[ch & 15];
+    } else {
+      out += static_cast<char>(ch);
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
 TimePoint parse_docker_time(std::string_view text, TimePoint now) {
   // "0" is the Unix epoch, not a zero duration, as in the docker CLI.
   if (text != "0") {
@@ -301,8 +328,8 @@ TimePoint parse_docker_time(std::string_view text, TimePoint now) {
                           "\": expected RFC3339 like 2006-01-02T15:04:05Z");
   }
   if (auto time = parse_unix_timestamp(text)) return *time;
-  throw InvalidArgument("invalid time \"" + std::string(text) +
-                        "\": expected an RFC3339 time, a Unix timestamp or a duration like 10m");
+  // dockerd's text (GetTimestamp), which the docker CLI also prints for a bad --since/--until.
+  throw InvalidArgument("failed to parse value as time or duration: " + go_quoted(text));
 }
 
 std::string milliseconds_text(std::chrono::nanoseconds duration) {

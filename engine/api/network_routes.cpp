@@ -1,5 +1,6 @@
 #include "engine/api/network_routes.hpp"
 
+#include <algorithm>
 #include <functional>
 
 #include <nlohmann/json.hpp>
@@ -52,6 +53,29 @@ json bridge_options(const std::string& bridge_name) {
 
 using NetworksFn = std::function<std::vector<json>()>;
 
+// The request's filters, each key checked against those dockerd accepts there, with its text.
+json checked_filters(http::Request& req, const std::vector<std::string>& accepted) {
+  json filters = json::object();
+  if (auto f = req.query("filters"); f && !f->empty()) filters = parse_json_object(*f, "filters");
+  for (const auto& [key, _] : filters.items())
+    if (std::find(accepted.begin(), accepted.end(), key) == accepted.end())
+      throw InvalidArgument("Invalid filter '" + key + "'");
+  return filters;
+}
+
+// A filter's values, whether sent as {"v":true} or ["v"].
+std::vector<std::string> filter_values(const json& filters, const std::string& key) {
+  std::vector<std::string> values;
+  const auto found = filters.find(key);
+  if (found == filters.end()) return values;
+  if (found->is_object())
+    for (const auto& [v, _] : found->items()) values.push_back(v);
+  else if (found->is_array())
+    for (const auto& v : *found)
+      if (v.is_string()) values.push_back(v.get<std::string>());
+  return values;
+}
+
 void add_routes(http::Router& r, NetworksFn all);
 
 }  // namespace
@@ -89,14 +113,14 @@ void add_routes(http::Router& r, NetworksFn all) {
     throw NotFound("network " + ref + " not found");
   };
   r.add("GET", "/networks", [all](http::Request& req, http::Response& res) {
-    json filters = json::object();
-    if (auto f = req.query("filters"); f && !f->empty()) filters = parse_json_object(*f, "filters");
+    const json filters =
+        checked_filters(req, {"driver", "type", "name", "id", "label", "scope", "dangling"});
     json out = json::array();
     for (const auto& n : all()) {
       bool keep = true;
       if (filters.contains("name")) {
         keep = false;
-        for (const auto& [v, _] : filters["name"].items())
+        for (const auto& v : filter_values(filters, "name"))
           if (n["Name"].get<std::string>().find(v) != std::string::npos) keep = true;
       }
       if (keep) out.push_back(n);
@@ -114,7 +138,10 @@ void add_routes(http::Router& r, NetworksFn all) {
   r.add("POST", "/networks/create", unsupported);
   r.add("POST", "/networks/{id}/connect", unsupported);
   r.add("POST", "/networks/{id}/disconnect", unsupported);
-  r.add("POST", "/networks/prune", [](http::Request&, http::Response& res) {
+  r.add("POST", "/networks/prune", [](http::Request& req, http::Response& res) {
+    // Only the built-in networks exist, which prune never removes; the filters are still checked.
+    const json filters = checked_filters(req, {"until", "label", "label!"});
+    for (const auto& until : filter_values(filters, "until")) parse_docker_time(until);
     res.send_json(200, {{"NetworksDeleted", json::array()}});
   });
   r.add("DELETE", "/networks/{id}", [find](http::Request& req, http::Response&) {

@@ -5,6 +5,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -355,7 +356,11 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
 
   r.add("GET", "/system/df", [&ctx](http::Request&, http::Response& res) {
     json images = json::array();
-    const auto listed = ctx.images.list();
+    auto listed = ctx.images.list();
+    // Newest first, as dockerd lists both images and containers here.
+    std::stable_sort(listed.begin(), listed.end(), [](const Image& a, const Image& b) {
+      return a.created_unix > b.created_unix;
+    });
     const LayerUsage layers = layer_usage(ctx.images, listed);
     const int64_t layers_size = layers.total_size;
     for (const auto& img : listed) {
@@ -372,8 +377,10 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
            {"Containers", users.size()}});
     }
     json containers = json::array();
-    for (const auto& c : ctx.containers.all())
-      containers.push_back(summary_json(c, true, ctx.containers));
+    auto all = ctx.containers.all();
+    std::stable_sort(all.begin(), all.end(),
+                     [](const Container& a, const Container& b) { return a.created > b.created; });
+    for (const auto& c : all) containers.push_back(summary_json(c, true, ctx.containers));
     res.send_json(200, {{"LayersSize", layers_size},
                         {"Images", images},
                         {"Containers", containers},

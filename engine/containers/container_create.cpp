@@ -280,6 +280,10 @@ void apply_host_config_defaults(json& hc, const std::string& runtime_name) {
       hc["ReadonlyPaths"] = default_readonly_paths();
   }
   if (hc.value("Runtime", "").empty()) hc["Runtime"] = runtime_name;
+  // A memory limit alone allows as much swap again: dockerd stores the total it puts in the cgroup.
+  if (const int64_t memory = hc.value("Memory", int64_t{0});
+      memory > 0 && hc.value("MemorySwap", int64_t{0}) == 0)
+    hc["MemorySwap"] = memory * 2;
   const json* swappiness = find_field(hc, "MemorySwappiness");
   if (!swappiness || (swappiness->is_number_integer() && swappiness->get<int64_t>() < 0))
     hc["MemorySwappiness"] = nullptr;

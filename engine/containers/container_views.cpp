@@ -1,5 +1,6 @@
 #include "engine/containers/container_views.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 
@@ -71,11 +72,65 @@ const json* attached_ports(const Container& c) {
   return ports == view->end() ? nullptr : &*ports;
 }
 
+// "80" as "80/tcp": the keys of ExposedPorts and PortBindings may leave out the default protocol.
+std::string port_key(const std::string& key) {
+  return key.find('/') == std::string::npos ? key + "/tcp" : key;
+}
+
+// Go's nat toInt: the first port of a HostPort ("8080" or "8080-8081"), 0 for "pick one" or junk.
+uint64_t requested_host_port(const json& binding) {
+  const std::string text = binding.is_object() ? binding.value("HostPort", "") : "";
+  try {
+    return std::stoull(text.substr(0, text.find('-')));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+// The host port each binding of `key` asked for, in request order (HostConfig.PortBindings).
+std::vector<uint64_t> requested_host_ports(const Container& c, const std::string& key) {
+  std::vector<uint64_t> requested;
+  const auto bindings = c.host_config.find("PortBindings");
+  if (bindings == c.host_config.end() || !bindings->is_object()) return requested;
+  for (const auto& [spec, list] : bindings->items())
+    if (port_key(spec) == key && list.is_array())
+      for (const auto& b : list) requested.push_back(requested_host_port(b));
+  return requested;
+}
+
+// The bindings of one container port in dockerd's order. dockerd sorts all bindings before
+// publishing them (nat.SortPortMap) with a comparison that, between two bindings of one port,
+// holds for any tcp pair (so tcp bindings come out in reverse order of request) and for udp only
+// when the first asked for the higher host port (an insertion sort: highest first, ties kept).
+json dockerd_binding_order(const Container& c, const std::string& key, const json& bindings) {
+  if (!bindings.is_array()) return bindings;
+  const std::vector<uint64_t> requested = requested_host_ports(c, key);
+  std::vector<std::pair<uint64_t, json>> entries;
+  for (size_t i = 0; i < bindings.size(); ++i)
+    entries.emplace_back(i < requested.size() ? requested[i] : 0, bindings[i]);
+  if (key.ends_with("/tcp")) {
+    std::reverse(entries.begin(), entries.end());
+  } else {
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+  }
+  json ordered = json::array();
+  for (auto& [_, binding] : entries) ordered.push_back(std::move(binding));
+  return ordered;
+}
+
+// NetworkSettings.Ports as dockerd fills it: only while the container is attached to a network
+// that publishes ports (not created, stopped, or on none/host, where it is {}), and then every
+// exposed port, null where nothing is published.
 json ports_json(const Container& c) {
-  if (const json* ports = attached_ports(c)) return *ports;
   json ports = json::object();
-  if (c.config.contains("ExposedPorts") && c.config["ExposedPorts"].is_object())
-    for (const auto& [k, _] : c.config["ExposedPorts"].items()) ports[k] = nullptr;
+  const json* bound = attached_ports(c);
+  if (!bound || !bound->is_object()) return ports;
+  if (const auto exposed = c.config.find("ExposedPorts");
+      exposed != c.config.end() && exposed->is_object())
+    for (const auto& [key, _] : exposed->items()) ports[port_key(key)] = nullptr;
+  for (const auto& [key, bindings] : bound->items())
+    ports[port_key(key)] = dockerd_binding_order(c, port_key(key), bindings);
   return ports;
 }
 
@@ -130,22 +185,13 @@ json mounts_json(const Container& c) {
 // ports of every row docker ps shows, and the host ports of those that are published.
 ContainerFilter::PortSets ContainerFilter::port_sets(const Container& c) {
   PortSets sets;
-  auto normal = [](const std::string& key) {
-    return key.find('/') == std::string::npos ? key + "/tcp" : key;
-  };
-  if (const json* ports = attached_ports(c)) {
-    for (const auto& [key, bindings] : ports->items()) {
-      const std::string port = normal(key);
-      sets.exposed.insert(port);
-      if (!bindings.is_array()) continue;
-      const std::string proto = port.substr(port.find('/'));
-      for (const auto& b : bindings)
-        if (!b.value("HostPort", "").empty())
-          sets.published.insert(b.value("HostPort", "") + proto);
-    }
-  } else if (const auto exposed = c.config.find("ExposedPorts");
-             exposed != c.config.end() && exposed->is_object()) {
-    for (const auto& [key, _] : exposed->items()) sets.exposed.insert(normal(key));
+  const json ports = ports_json(c);  // named: a temporary would die before the loop runs
+  for (const auto& [port, bindings] : ports.items()) {
+    sets.exposed.insert(port);
+    if (!bindings.is_array()) continue;
+    const std::string proto = port.substr(port.find('/'));
+    for (const auto& b : bindings)
+      if (!b.value("HostPort", "").empty()) sets.published.insert(b.value("HostPort", "") + proto);
   }
   return sets;
 }
@@ -356,11 +402,10 @@ void append_summary_json(std::string& out, const Container& c, std::optional<int
   append_key(out, "Ports");
   out += '[';
   bool first = true;
-  if (const json* ports = attached_ports(c)) {
-    for (const auto& [key, bindings] : ports->items()) append_port_rows(out, first, key, bindings);
-  } else if (const auto exposed = c.config.find("ExposedPorts");
-             exposed != c.config.end() && exposed->is_object()) {
-    for (const auto& [key, _] : exposed->items()) append_port_rows(out, first, key, json());
+  // dockerd derives these rows from NetworkSettings.Ports: none unless attached.
+  if (attached_ports(c)) {
+    const json ports = ports_json(c);
+    for (const auto& [key, bindings] : ports.items()) append_port_rows(out, first, key, bindings);
   }
   out += "],";
   if (size_rw) {
@@ -386,6 +431,111 @@ json summary_json(const Container& c, bool with_size, const ContainerManager& m)
   return json::parse(text);
 }
 
+namespace {
+
+// dockerd's invalidFilter error: "Invalid filter 'key'", or with the value as Go prints it.
+[[noreturn]] void invalid_filter(const std::string& key, const std::string& value = "") {
+  throw InvalidArgument("Invalid filter '" + key + (value.empty() ? "" : "=" + value) + "'");
+}
+
+// A filter's values as Go's %s prints a []string: "[a b]".
+std::string go_list(const std::vector<std::string>& values) {
+  std::string out = "[";
+  for (const auto& v : values) out += (out.size() > 1 ? " " : "") + v;
+  return out + "]";
+}
+
+// Go's %q of a string, for the strconv error texts dockerd passes on.
+std::string go_quote(const std::string& text) {
+  static const char* hex = "0123456789abcdef";
+  std::string out = "\"";
+  for (const unsigned char ch : text) {
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += static_cast<char>(ch);
+    } else if (ch == '\n') {
+      out += "\\n";
+    } else if (ch == '\t') {
+      out += "\\t";
+    } else if (ch < 0x20 || ch == 0x7f) {
+      out += "\\x";
+      out += hex[ch >> 4];
+      out += hex[ch & 15];
+    } else {
+      out += static_cast<char>(ch);
+    }
+  }
+  return out + "\"";
+}
+
+// Go's strconv.ParseUint(text, 10, 16): decimal digits only, at most 65535; its error otherwise.
+uint64_t go_parse_port(const std::string& text) {
+  auto error = [&](const char* why) {
+    return InvalidArgument("strconv.ParseUint: parsing " + go_quote(text) + ": " + why);
+  };
+  if (text.empty()) throw error("invalid syntax");
+  uint64_t n = 0;
+  for (const char ch : text) {  // as Go scans: the first bad digit or overflow decides
+    if (ch < '0' || ch > '9') throw error("invalid syntax");
+    n = n * 10 + static_cast<uint64_t>(ch - '0');
+    if (n > 65535) throw error("value out of range");
+  }
+  return n;
+}
+
+// Go's strconv.Atoi, with its error text (an exited= value).
+int64_t go_atoi(const std::string& text) {
+  auto error = [&](const char* why) {
+    return InvalidArgument("strconv.Atoi: parsing " + go_quote(text) + ": " + why);
+  };
+  const bool negative = !text.empty() && text[0] == '-';
+  const std::string digits =
+      !text.empty() && (text[0] == '-' || text[0] == '+') ? text.substr(1) : text;
+  if (digits.empty()) throw error("invalid syntax");
+  const uint64_t limit = negative ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
+  uint64_t n = 0;
+  for (const char ch : digits) {
+    if (ch < '0' || ch > '9') throw error("invalid syntax");
+    const uint64_t digit = static_cast<uint64_t>(ch - '0');
+    if (n > (limit - digit) / 10) throw error("value out of range");
+    n = n * 10 + digit;
+  }
+  return negative ? static_cast<int64_t>(0 - n) : static_cast<int64_t>(n);
+}
+
+// dockerd's portOp: "80", "80/udp", "8000-8002/tcp" as "<port>/<proto>" keys, refused with its
+// texts.
+void add_port_filter(const std::string& key, const std::string& value, std::set<std::string>& set) {
+  if (value.find(':') != std::string::npos)
+    throw InvalidArgument("filter for '" + key + "' should not contain ':': " + value);
+  // nat.SplitProtoPort: the protocol after the first '/', tcp when absent or empty.
+  const auto slash = value.find('/');
+  std::string port = value.substr(0, slash);
+  std::string proto = slash == std::string::npos ? "tcp" : value.substr(slash + 1);
+  proto = proto.substr(0, proto.find('/'));
+  if (proto.empty()) proto = "tcp";
+  auto lookup_error = [&](const std::string& why) {
+    return InvalidArgument("error while looking up for " + key + " " + port + ": " + why);
+  };
+  if (port.empty()) throw lookup_error("Empty string specified for ports.");
+  uint64_t low = 0, high = 0;
+  try {
+    // nat.ParsePortRange: "a" or "a-b" (anything after a second '-' is ignored).
+    const auto dash = port.find('-');
+    low = go_parse_port(port.substr(0, dash));
+    high = dash == std::string::npos
+               ? low
+               : go_parse_port(port.substr(dash + 1, port.find('-', dash + 1) - dash - 1));
+  } catch (const InvalidArgument& e) {
+    throw lookup_error(e.what());
+  }
+  if (high < low) throw lookup_error("Invalid range specified for the Port: " + port);
+  for (uint64_t p = low; p <= high; ++p) set.insert(std::to_string(p) + "/" + proto);
+}
+
+}  // namespace
+
+// Checked in dockerd's order (foldFilter), with its texts.
 ContainerFilter ContainerFilter::parse(const std::string& filters_json) {
   ContainerFilter f;
   static const std::vector<std::string> known = {
@@ -393,17 +543,29 @@ ContainerFilter ContainerFilter::parse(const std::string& filters_json) {
       "before", "since", "health", "publish", "expose",   "volume", "is-task"};
   f.terms_ = parse_docker_filters(filters_json);
   for (const auto& [key, values] : f.terms_)
-    if (std::find(known.begin(), known.end(), key) == known.end())
-      throw InvalidArgument("invalid filter '" + key + "'");
-  f.parse_ports();
-  for (const auto& s : f.values("is-task"))
-    if (s != "true" && s != "false" && s != "1" && s != "0")
-      throw InvalidArgument("invalid filter 'is-task=" + s + "'");
+    if (std::find(known.begin(), known.end(), key) == known.end()) invalid_filter(key);
+  for (const auto& s : f.values("exited")) f.exited_codes_.push_back(go_atoi(s));
   static const std::vector<std::string> statuses = {"created", "restarting", "running", "removing",
                                                     "paused",  "exited",     "dead"};
   for (const auto& s : f.values("status"))
     if (std::find(statuses.begin(), statuses.end(), s) == statuses.end())
-      throw InvalidArgument("invalid filter 'status=" + s + "'");
+      invalid_filter("status", s);
+  // is-task: exactly "true" or "false" (berth runs no swarm: no container is a task).
+  if (f.has("is-task")) {
+    const auto& v = f.values("is-task");
+    if (std::find(v.begin(), v.end(), "true") != v.end())
+      f.is_task_ = true;
+    else if (std::find(v.begin(), v.end(), "false") != v.end())
+      f.is_task_ = false;
+    else
+      invalid_filter("is-task", go_list(v));
+  }
+  static const std::vector<std::string> health = {"starting", "healthy", "unhealthy", "none"};
+  for (const auto& s : f.values("health"))
+    if (std::find(health.begin(), health.end(), s) == health.end())
+      throw InvalidArgument("Unrecognised filter value for health: " + s);
+  for (const auto& s : f.values("publish")) add_port_filter("publish", s, f.publish_);
+  for (const auto& s : f.values("expose")) add_port_filter("expose", s, f.expose_);
   for (const auto& s : f.values("name")) {
     try {
       f.name_patterns_.emplace_back(std::regex(s));
@@ -419,30 +581,11 @@ ContainerFilter ContainerFilter::parse_for_prune(const std::string& filters_json
   ContainerFilter f;
   f.terms_ = parse_docker_filters(filters_json);
   for (const auto& [key, values] : f.terms_)
-    if (key != "until" && key != "label" && key != "label!")
-      throw InvalidArgument("invalid filter '" + key + "'");
+    if (key != "until" && key != "label" && key != "label!") invalid_filter(key);
   const auto& until = f.values("until");
   if (until.size() > 1) throw InvalidArgument("more than one until filter specified");
   if (!until.empty()) f.until_ = parse_docker_time(until.front(), now);
   return f;
-}
-
-// publish=/expose= values: "80", "80/udp", "8000-8002/tcp", each expanded to "<port>/<proto>".
-void ContainerFilter::parse_ports() {
-  static const std::regex spec(R"(^(\d{1,5})(-(\d{1,5}))?(/(tcp|udp|sctp))?$)");
-  for (auto [key, set] : {std::pair{"publish", &publish_}, std::pair{"expose", &expose_}}) {
-    for (const auto& value : values(key)) {
-      std::smatch m;
-      if (!std::regex_match(value, m, spec))
-        throw InvalidArgument("invalid filter '" + std::string(key) + "=" + value + "'");
-      const int low = std::stoi(m[1]);
-      const int high = m[3].matched ? std::stoi(m[3]) : low;
-      const std::string proto = m[5].matched ? m[5].str() : "tcp";
-      if (high < low || high > 65535)
-        throw InvalidArgument("invalid filter '" + std::string(key) + "=" + value + "'");
-      for (int port = low; port <= high; ++port) set->insert(std::to_string(port) + "/" + proto);
-    }
-  }
 }
 
 void ContainerFilter::resolve_images(
@@ -485,9 +628,9 @@ bool ContainerFilter::matches(const Container& c) const {
     }
     if (!found) return false;
   }
-  if (!any("exited", [&](const std::string& s) {
-        return c.state.status == "exited" && std::to_string(c.state.exit_code) == s;
-      }))
+  if (!exited_codes_.empty() &&
+      (c.state.status != "exited" || std::find(exited_codes_.begin(), exited_codes_.end(),
+                                               c.state.exit_code) == exited_codes_.end()))
     return false;
   // Labels are AND'ed in docker, unlike the other keys.
   if (!values("label").empty()) {
@@ -536,8 +679,7 @@ bool ContainerFilter::matches(const Container& c) const {
     });
     if (!found) return false;
   }
-  // berth runs no swarm: no container is a task.
-  if (!any("is-task", [](const std::string& s) { return s == "false" || s == "0"; })) return false;
+  if (is_task_ == true) return false;  // berth runs no swarm: no container is a task
   if (!values("label!").empty()) {
     const json labels = c.config.value("Labels", json::object());
     for (const auto& s : values("label!")) {

@@ -55,10 +55,11 @@ class ContainerFilter {
     std::set<std::string> exposed, published;
   };
   static PortSets port_sets(const Container& c);
-  void parse_ports();
 
   std::map<std::string, std::vector<std::string>> terms_;
   std::set<std::string> publish_, expose_;  // "8080/tcp"
+  std::vector<int64_t> exited_codes_;       // exited= values
+  std::optional<bool> is_task_;             // is-task=, when given
   std::optional<std::chrono::system_clock::time_point> until_;
   std::optional<std::chrono::system_clock::time_point> before_, since_;
   std::vector<std::string> ancestor_ids_;                 // per ancestor= value, "" if unknown

@@ -13,10 +13,19 @@ namespace berth::engine {
 
 namespace {
 
-bool parse_bool_filter(const std::string& key, const std::string& value) {
-  if (value == "true" || value == "1") return true;
-  if (value == "false" || value == "0") return false;
-  throw InvalidArgument("Invalid filter '" + key + "=" + value + "'");
+// dockerd's dangling= check: "true" wins over "false" among several values; any other lone value
+// is refused with all of them as Go prints a list ("dangling=[maybe]"). 1 and 0 are accepted too,
+// as image prune's filter takes them.
+bool parse_bool_filter(const std::string& key, const std::vector<std::string>& values) {
+  auto given = [&](const char* a, const char* b) {
+    return std::any_of(values.begin(), values.end(),
+                       [&](const std::string& v) { return v == a || v == b; });
+  };
+  if (given("true", "1")) return true;
+  if (given("false", "0")) return false;
+  std::string list;
+  for (const auto& v : values) list += (list.empty() ? "" : " ") + v;
+  throw InvalidArgument("Invalid filter '" + key + "=[" + list + "]'");
 }
 
 bool label_matches(const Image& image, const std::string& term) {
@@ -39,10 +48,11 @@ ImageFilter ImageFilter::parse(const std::string& filters_json,
   ImageFilter filter;
   for (const auto& [key, values] : parse_docker_filters(filters_json)) {
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-      throw InvalidArgument("invalid filter '" + key + "'");
+      throw InvalidArgument("Invalid filter '" + key + "'");
+    if (key == "dangling" && !values.empty()) filter.dangling_ = parse_bool_filter(key, values);
     for (const auto& value : values) {
       if (key == "dangling") {
-        filter.dangling_ = parse_bool_filter(key, value);
+        continue;
       } else if (key == "reference") {
         filter.references_.push_back(value);
       } else if (key == "label") {

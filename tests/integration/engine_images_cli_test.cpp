@@ -149,7 +149,7 @@ TEST_CASE("the docker CLI loads, lists, tags, saves and removes images", "[image
   CHECK_THAT(r.stderr_data, Catch::StartsWith("Error response from daemon: invalid archive: no "
                                               "manifest.json or index.json"));
   r = api.docker({"images", "--filter", "colour=red"});
-  CHECK(trimmed(r.stderr_data) == "Error response from daemon: invalid filter 'colour'");
+  CHECK(trimmed(r.stderr_data) == "Error response from daemon: Invalid filter 'colour'");
 }
 
 TEST_CASE("pull says registries are not there yet; docker run reports it", "[images]") {

@@ -88,20 +88,64 @@ TEST_CASE("h2 exec's HOSTNAME is the container's hostname", "[engine][containers
 }
 
 TEST_CASE("h2 ps filters publish, expose, volume and is-task", "[engine][containers]") {
-  const Container c =
+  Container c =
       container_with({{"ExposedPorts", {{"80/tcp", json::object()}, {"53/udp", json::object()}}}},
                      {{"Binds", {"/tmp:/hosttmp"}}});
+  // As dockerd: ports (exposed ones too) exist only while the container runs attached.
+  CHECK_FALSE(ContainerFilter::parse(filters({{"expose", {{"80", true}}}})).matches(c));
+  c.state.status = "running";
+  c.network = {{"inspect", {{"Ports", json::object()}}}};
   CHECK(ContainerFilter::parse(filters({{"expose", {{"80", true}}}})).matches(c));
   CHECK(ContainerFilter::parse(filters({{"expose", {{"50-60/udp", true}}}})).matches(c));
   CHECK_FALSE(ContainerFilter::parse(filters({{"expose", {{"53", true}}}})).matches(c));
-  // Published ports exist only while the container runs attached.
   CHECK_FALSE(ContainerFilter::parse(filters({{"publish", {{"80", true}}}})).matches(c));
   CHECK(ContainerFilter::parse(filters({{"volume", {{"/hosttmp", true}}}})).matches(c));
   CHECK_FALSE(ContainerFilter::parse(filters({{"volume", {{"/other", true}}}})).matches(c));
   CHECK(ContainerFilter::parse(filters({{"is-task", {{"false", true}}}})).matches(c));
   CHECK_FALSE(ContainerFilter::parse(filters({{"is-task", {{"true", true}}}})).matches(c));
-  CHECK_THROWS_AS(ContainerFilter::parse(filters({{"publish", {{"http", true}}}})),
-                  InvalidArgument);
+  CHECK_THROWS_WITH(ContainerFilter::parse(filters({{"publish", {{"http", true}}}})),
+                    "error while looking up for publish http: strconv.ParseUint: parsing "
+                    "\"http\": invalid syntax");
+}
+
+TEST_CASE("h2 ps filter refusals are dockerd's texts", "[engine][containers]") {
+  auto refusal = [](const json& terms) {
+    try {
+      ContainerFilter::parse(filters(terms));
+    } catch (const InvalidArgument& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(refusal({{"bogus", {{"1", true}}}}) == "Invalid filter 'bogus'");
+  CHECK(refusal({{"health", {{"bogus", true}}}}) == "Unrecognised filter value for health: bogus");
+  CHECK(refusal({{"health", {{"none", true}, {"starting", true}}}}).empty());
+  CHECK(refusal({{"status", {{"bogus", true}}}}) == "Invalid filter 'status=bogus'");
+  CHECK(refusal({{"is-task", {{"1", true}}}}) == "Invalid filter 'is-task=[1]'");
+  CHECK(refusal({{"is-task", {{"a", true}, {"b", true}}}}) == "Invalid filter 'is-task=[a b]'");
+  CHECK(refusal({{"exited", {{"abc", true}}}}) == "strconv.Atoi: parsing \"abc\": invalid syntax");
+  CHECK(refusal({{"exited", {{"-1", true}}}}).empty());
+  CHECK(refusal({{"publish", {{"10-5", true}}}}) ==
+        "error while looking up for publish 10-5: Invalid range specified for the Port: 10-5");
+  CHECK(refusal({{"expose", {{"70000", true}}}}) ==
+        "error while looking up for expose 70000: strconv.ParseUint: parsing \"70000\": value "
+        "out of range");
+  CHECK(refusal({{"publish", {{"1:2", true}}}}) ==
+        "filter for 'publish' should not contain ':': 1:2");
+  CHECK(refusal({{"publish", {{"80/xyz", true}}}}).empty());
+  const auto now = std::chrono::system_clock::now();
+  CHECK_THROWS_WITH(ContainerFilter::parse_for_prune(filters({{"bogus", {{"1", true}}}}), now),
+                    "Invalid filter 'bogus'");
+  CHECK_THROWS_WITH(ContainerFilter::parse_for_prune(filters({{"until", {{"bad", true}}}}), now),
+                    "failed to parse value as time or duration: \"bad\"");
+}
+
+TEST_CASE("h2 exited= compares exit codes as numbers", "[engine][containers]") {
+  Container c = container_with({}, json::object());
+  c.state.status = "exited";
+  c.state.exit_code = 7;
+  CHECK(ContainerFilter::parse(filters({{"exited", {{"07", true}}}})).matches(c));
+  CHECK_FALSE(ContainerFilter::parse(filters({{"exited", {{"8", true}}}})).matches(c));
 }
 
 TEST_CASE("h2 a running container's published ports match publish=", "[engine][containers]") {

@@ -128,11 +128,11 @@ TEST_CASE("ps filters: status, name, label, id, exited, ancestor", "[engine][con
   CHECK_FALSE(matches(R"({"name":{"^eb":true}})"));
   CHECK(matches(R"({"label":{"tier=front":true},"name":{"web":true}})"));
   CHECK_THROWS_WITH(ContainerFilter::parse(R"({"colour":{"red":true}})"),
-                    "invalid filter 'colour'");
+                    "Invalid filter 'colour'");
   c.name = "/odd(name";
   CHECK(matches(R"({"name":{"odd(":true}})"));  // not a valid regex: matched as plain text
   CHECK_FALSE(matches(R"({"name":{"even(":true}})"));
   CHECK_THROWS_WITH(ContainerFilter::parse(R"({"status":{"sleeping":true}})"),
-                    "invalid filter 'status=sleeping'");
+                    "Invalid filter 'status=sleeping'");
   CHECK_THROWS_AS(ContainerFilter::parse("{not json"), InvalidArgument);
 }

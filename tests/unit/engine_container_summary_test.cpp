@@ -132,16 +132,63 @@ TEST_CASE("a ps row shows labels, mounts, published ports and the endpoint",
       {"NetworkSettings", {{"Networks", {{"bridge", endpoint}}}}},
       {"Ports",
        {{{"PrivatePort", 53}, {"Type", "udp"}},
-        {{"IP", "0.0.0.0"}, {"PrivatePort", 80}, {"PublicPort", 8080}, {"Type", "tcp"}},
-        {{"IP", "127.0.0.1"}, {"PrivatePort", 80}, {"PublicPort", 8081}, {"Type", "tcp"}}}},
+        // dockerd publishes a port's tcp bindings in reverse order of request.
+        {{"IP", "127.0.0.1"}, {"PrivatePort", 80}, {"PublicPort", 8081}, {"Type", "tcp"}},
+        {{"IP", "0.0.0.0"}, {"PrivatePort", 80}, {"PublicPort", 8080}, {"Type", "tcp"}}}},
       {"State", "exited"},
       {"Status", human_status(c)}};
   CHECK(row_of(c) == expected.dump());
 
-  // Stopped: no attachment, so the exposed ports without bindings and an empty endpoint.
+  // Stopped: no attachment, so no ports (not even the exposed ones, as dockerd) and an empty
+  // endpoint.
   c.network = nullptr;
   json stopped = expected;
-  stopped["Ports"] = {{{"PrivatePort", 80}, {"Type", "tcp"}}};
+  stopped["Ports"] = json::array();
   stopped["NetworkSettings"] = {{"Networks", {{"bridge", detached_endpoint()}}}};
   CHECK(row_of(c) == stopped.dump());
+}
+
+TEST_CASE("a ps row lists ports in dockerd's order, exposed ones too while attached",
+          "[engine][containers]") {
+  Container c;
+  c.id = std::string(64, 'e');
+  c.name = "/ports";
+  c.created = "2024-05-06T07:08:09Z";
+  c.path = "sleep";
+  c.config = {
+      {"ExposedPorts",
+       {{"80/tcp", json::object()}, {"90/tcp", json::object()}, {"53/udp", json::object()}}}};
+  c.host_config = {
+      {"PortBindings",
+       {{"80/tcp",
+         {{{"HostIp", "127.0.0.1"}, {"HostPort", ""}}, {{"HostIp", ""}, {"HostPort", "8090"}}}},
+        {"53/udp",
+         {{{"HostIp", ""}, {"HostPort", "5000"}},
+          {{"HostIp", "127.0.0.1"}, {"HostPort", ""}},
+          {{"HostIp", ""}, {"HostPort", "6000"}}}}}}};
+  // The attachment reports the bindings in request order, with the host ports it picked.
+  auto binding = [](const char* ip, const char* port) {
+    return json{{"HostIp", ip}, {"HostPort", port}};
+  };
+  c.network = {{"inspect",
+                {{"Ports",
+                  {{"80/tcp", {binding("127.0.0.1", "32768"), binding("0.0.0.0", "8090")}},
+                   {"53/udp",
+                    {binding("0.0.0.0", "5000"), binding("127.0.0.1", "32769"),
+                     binding("0.0.0.0", "6000")}}}}}}};
+  c.state.status = "running";
+  auto row = [](const char* ip, int priv, int pub, const char* type) {
+    return json{{"IP", ip}, {"PrivatePort", priv}, {"PublicPort", pub}, {"Type", type}};
+  };
+  // udp: highest requested host port first, picked ones last; tcp: reverse order of request.
+  const json expected = {
+      row("0.0.0.0", 53, 6000, "udp"),    row("0.0.0.0", 53, 5000, "udp"),
+      row("127.0.0.1", 53, 32769, "udp"), row("0.0.0.0", 80, 8090, "tcp"),
+      row("127.0.0.1", 80, 32768, "tcp"), {{"PrivatePort", 90}, {"Type", "tcp"}}};
+  CHECK(json::parse(row_of(c))["Ports"] == expected);
+
+  // Created or stopped: none, as dockerd.
+  c.network = nullptr;
+  c.state.status = "created";
+  CHECK(json::parse(row_of(c))["Ports"] == json::array());
 }

@@ -87,9 +87,12 @@ TEST_CASE("image list filters follow docker", "[images]") {
   CHECK(ImageFilter::parse(R"({"dangling":{"false":true}})", {"dangling"}, created_of).dangling() ==
         false);
   CHECK_THROWS_WITH(ImageFilter::parse(R"({"dangling":{"maybe":true}})", {"dangling"}, created_of),
-                    "Invalid filter 'dangling=maybe'");
+                    "Invalid filter 'dangling=[maybe]'");
+  CHECK(
+      ImageFilter::parse(R"({"dangling":["maybe","true"]})", {"dangling"}, created_of).dangling() ==
+      true);
   CHECK_THROWS_WITH(ImageFilter::parse(R"({"colour":["red"]})", {"dangling"}, created_of),
-                    "invalid filter 'colour'");
+                    "Invalid filter 'colour'");
 
   const std::vector<std::string> keys = {"label", "before", "since", "reference"};
   CHECK(ImageFilter::parse(R"({"label":{"tier=web":true}})", keys, created_of).matches(image));

@@ -149,6 +149,11 @@ TEST_CASE("parse_docker_time reads --since/--until values", "[json][time]") {
     CHECK_THROWS_AS(parse_docker_time(bad, now), InvalidArgument);
   }
   CHECK_THROWS_WITH(parse_docker_time("soon", now), Catch::Contains("\"soon\""));
+  // dockerd's (and the docker CLI's) text for a value that is no time, duration or timestamp.
+  CHECK_THROWS_WITH(parse_docker_time("bad", now),
+                    "failed to parse value as time or duration: \"bad\"");
+  CHECK_THROWS_WITH(parse_docker_time("a\"b", now),
+                    "failed to parse value as time or duration: \"a\\\"b\"");
 }
 
 TEST_CASE("parse_docker_time reads zone-less dates in the local zone", "[json][time]") {

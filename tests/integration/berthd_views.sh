@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# What berthd shows of containers where the audit found it unlike dockerd: the ports of ps, inspect
+# and docker port (only while attached, exposed ones included, bindings in dockerd's order), the
+# stored MemorySwap, system df -v's order, and the refusals of bad filters. Expected values are what
+# Debian's dockerd 20.10 prints for the same commands through the same docker CLI. Needs root;
+# finishes on its own.
+set -euo pipefail
+
+source_dir=${BERTH_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# shellcheck source=../fixtures/berthd-test-script.sh
+source "$source_dir/tests/fixtures/berthd-test-script.sh"
+
+ports_of() { d inspect -f '{{json .NetworkSettings.Ports}}' "$1"; }
+ps_ports() { d ps -a --filter "name=^$1\$" --format '{{.Ports}}'; }
+
+# ---- ports while running: exposed ones too, bindings in dockerd's order ----
+capture d run -d --name p1 -p 127.0.0.1::80 -p 8080-8081:80-81 -p 5353:53/udp --expose 90 busybox sleep 300
+expect_eq "run -d p1 with -p and --expose exits 0" "$RC" 0
+ip80='127\.0\.0\.1:[0-9]+'
+expect_match "ps PORTS of a running container lists the exposed port first, as dockerd" "$(ps_ports p1)" \
+  "^90/tcp, 0\.0\.0\.0:5353->53/udp, 0\.0\.0\.0:8080->80/tcp, $ip80->80/tcp, 0\.0\.0\.0:8081->81/tcp\$"
+expect_match "inspect Ports of a running container: exposed 90/tcp is null, 0.0.0.0 before 127.0.0.1" "$(ports_of p1)" \
+  '^\{"53/udp":\[\{"HostIp":"0\.0\.0\.0","HostPort":"5353"\}\],"80/tcp":\[\{"HostIp":"0\.0\.0\.0","HostPort":"8080"\},\{"HostIp":"127\.0\.0\.1","HostPort":"[0-9]+"\}\],"81/tcp":\[\{"HostIp":"0\.0\.0\.0","HostPort":"8081"\}\],"90/tcp":null\}$'
+capture d port p1
+expect_match "docker port p1 lists every binding" "$OUT" \
+  "^53/udp -> 0\.0\.0\.0:5353
+80/tcp -> 0\.0\.0\.0:8080
+80/tcp -> $ip80
+81/tcp -> 0\.0\.0\.0:8081\$"
+capture d port p1 90
+expect_eq "docker port of an exposed-only port: the CLI's refusal" "$RC:$ERR" "1:Error: No public port '90' published for p1"
+
+capture d run -d --name p2 --expose 90 busybox sleep 300
+expect_eq "inspect Ports with --expose alone" "$(ports_of p2)" '{"90/tcp":null}'
+expect_eq "ps PORTS with --expose alone" "$(ps_ports p2)" "90/tcp"
+
+d run -d --name p3 -p 127.0.0.1::80 -p 8090:80 busybox sleep 300 >/dev/null
+expect_match "two bindings of one tcp port: reverse order of request, as dockerd" "$(ports_of p3)" \
+  '^\{"80/tcp":\[\{"HostIp":"0\.0\.0\.0","HostPort":"8090"\},\{"HostIp":"127\.0\.0\.1","HostPort":"[0-9]+"\}\]\}$'
+expect_match "ps PORTS of two bindings of one port" "$(ps_ports p3)" "^0\.0\.0\.0:8090->80/tcp, $ip80->80/tcp\$"
+
+d run -d --name p4 -p 5000:53/udp -p 127.0.0.1::53/udp -p 6000:53/udp -p 127.0.0.1:7000:53/udp busybox sleep 300 >/dev/null
+expect_match "udp bindings of one port: highest host port first, picked ones last, as dockerd" "$(ports_of p4)" \
+  '^\{"53/udp":\[\{"HostIp":"127\.0\.0\.1","HostPort":"7000"\},\{"HostIp":"0\.0\.0\.0","HostPort":"6000"\},\{"HostIp":"0\.0\.0\.0","HostPort":"5000"\},\{"HostIp":"127\.0\.0\.1","HostPort":"[0-9]+"\}\]\}$'
+
+d run -d --name p5 -p 8100-8101:8100-8101 -p 127.0.0.1:8102:8102/udp -p 8103:8103/udp -p 8104:8104/udp busybox sleep 300 >/dev/null
+expect_eq "ps PORTS collapses ranges as dockerd's CLI shows them" "$(ps_ports p5)" \
+  "0.0.0.0:8100-8101->8100-8101/tcp, 127.0.0.1:8102->8102/udp, 0.0.0.0:8103-8104->8103-8104/udp"
+
+d run -d --name p6 --network none --expose 90 -p 8111:80 busybox sleep 300 >/dev/null
+expect_eq "inspect Ports on --network none: {}" "$(ports_of p6)" "{}"
+expect_eq "ps PORTS on --network none: empty" "$(ps_ports p6)" ""
+
+# ---- ports while created or stopped: none ----
+d create --name p7 -p 127.0.0.1::80 -p 8080-8081:80-81 -p 5353:53/udp --expose 90 busybox sleep 300 >/dev/null
+expect_eq "inspect Ports of a created container: {}" "$(ports_of p7)" "{}"
+expect_eq "ps PORTS of a created container: empty" "$(ps_ports p7)" ""
+capture d port p7 80
+expect_eq "docker port of a created container: nothing published" "$RC:$ERR" "1:Error: No public port '80' published for p7"
+d stop -t 0 p1 >/dev/null
+expect_eq "inspect Ports after stop: {}" "$(ports_of p1)" "{}"
+expect_eq "ps PORTS after stop: empty" "$(ps_ports p1)" ""
+capture d port p1
+expect_eq "docker port after stop: nothing" "$RC:$OUT" "0:"
+capture d ps -a --filter expose=90 --format '{{.Names}}'
+expect_eq "ps --filter expose=90: only the running, attached container, as dockerd" "$OUT" "p2"
+
+# ---- HostConfig.MemorySwap as dockerd stores it ----
+swap_of() { d inspect -f '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}' "$1"; }
+d create --name m1 -m 32m busybox >/dev/null
+expect_eq "create -m 32m stores MemorySwap 2x memory" "$(swap_of m1)" "33554432 67108864"
+d create --name m2 -m 32m --memory-swap -1 busybox >/dev/null
+expect_eq "create -m 32m --memory-swap -1 keeps -1" "$(swap_of m2)" "33554432 -1"
+d create --name m3 -m 32m --memory-swap 100m busybox >/dev/null
+expect_eq "create -m 32m --memory-swap 100m keeps 100m" "$(swap_of m3)" "33554432 104857600"
+d create --name m4 busybox >/dev/null
+expect_eq "create without -m: no swap limit" "$(swap_of m4)" "0 0"
+capture d update -m 64m m1
+expect_eq "update -m 64m up to the stored swap exits 0" "$OUT:$RC" "m1:0"
+expect_eq "update -m 64m keeps the stored swap, as dockerd" "$(swap_of m1)" "67108864 67108864"
+capture d update -m 64m m2
+expect_eq "update -m 64m over swap -1: dockerd's conflict" "$RC:$ERR" \
+  "1:Error response from daemon: Cannot update container $(d inspect -f '{{.Id}}' m2): Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time"
+d update -m 16m m3 >/dev/null
+expect_eq "update -m 16m keeps the stored swap" "$(swap_of m3)" "16777216 104857600"
+
+# ---- system df -v: newest first ----
+d commit p2 img1 >/dev/null
+sleep 1.1 # image creation times are whole seconds
+d commit p3 img2 >/dev/null
+capture d system df -v --format '{{range .Images}}{{.Repository}} {{end}}'
+expect_eq "system df -v lists images newest first" "$OUT" "img2 img1 busybox "
+capture d system df -v --format '{{range .Containers}}{{.Names}} {{end}}'
+expect_eq "system df -v lists containers newest first" "$OUT" "m4 m3 m2 m1 p7 p6 p5 p4 p3 p2 p1 "
+
+# ---- refused filters: dockerd's texts ----
+daemon_says() { printf '1:Error response from daemon: %s' "$1"; }
+capture d ps --filter health=bogus
+expect_eq "ps --filter health=bogus" "$RC:$ERR" "$(daemon_says 'Unrecognised filter value for health: bogus')"
+capture d ps --filter health=none --format '{{.Names}}'
+expect_eq "ps --filter health=none is accepted" "$RC" 0
+capture d ps --filter bogus=1
+expect_eq "ps --filter bogus=1" "$RC:$ERR" "$(daemon_says "Invalid filter 'bogus'")"
+capture d ps --filter status=bogus
+expect_eq "ps --filter status=bogus" "$RC:$ERR" "$(daemon_says "Invalid filter 'status=bogus'")"
+capture d ps --filter is-task=bogus
+expect_eq "ps --filter is-task=bogus" "$RC:$ERR" "$(daemon_says "Invalid filter 'is-task=[bogus]'")"
+capture d ps --filter exited=abc
+expect_eq "ps --filter exited=abc" "$RC:$ERR" "$(daemon_says 'strconv.Atoi: parsing "abc": invalid syntax')"
+capture d ps --filter publish=bogus
+expect_eq "ps --filter publish=bogus" "$RC:$ERR" \
+  "$(daemon_says 'error while looking up for publish bogus: strconv.ParseUint: parsing "bogus": invalid syntax')"
+capture d images --filter bogus=1
+expect_eq "images --filter bogus=1" "$RC:$ERR" "$(daemon_says "Invalid filter 'bogus'")"
+capture d images --filter dangling=maybe
+expect_eq "images --filter dangling=maybe" "$RC:$ERR" "$(daemon_says "Invalid filter 'dangling=[maybe]'")"
+for cmd in "container prune" "image prune" "network prune" "volume prune"; do
+  # shellcheck disable=SC2086
+  capture d $cmd -f --filter bogus=1
+  expect_eq "$cmd --filter bogus=1" "$RC:$ERR" "$(daemon_says "Invalid filter 'bogus'")"
+done
+for cmd in "network ls" "volume ls"; do
+  # shellcheck disable=SC2086
+  capture d $cmd --filter bogus=1
+  expect_eq "$cmd --filter bogus=1" "$RC:$ERR" "$(daemon_says "Invalid filter 'bogus'")"
+done
+for cmd in "container prune" "image prune" "network prune"; do
+  # shellcheck disable=SC2086
+  capture d $cmd -f --filter until=bad
+  expect_eq "$cmd --filter until=bad" "$RC:$ERR" "$(daemon_says 'failed to parse value as time or duration: "bad"')"
+done
+capture d container prune -f --filter until=10m
+expect_eq "container prune --filter until=10m is accepted" "$RC" 0
+
+assert_finish
