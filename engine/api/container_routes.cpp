@@ -205,7 +205,8 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
     const std::string type = stream_content_type(c.tty(), req);
     containers.attach(
         c.id, [&]() -> Stream& { return res.hijack(type); }, req.query_bool("stdin"),
-        req.query_bool("stdout"), req.query_bool("stderr"), logs, stream);
+        req.query_bool("stdout"), req.query_bool("stderr"), logs, stream,
+        req.query("detachKeys").value_or(""));
   });
 
   r.add("GET", "/containers/{id}/logs", [&](http::Request& req, http::Response& res) {

@@ -13,23 +13,30 @@ namespace berth::engine {
 // process runs, so it sees every byte.
 struct ContainerManager::PendingAttach {
   bool stdin = false, stdout = true, stderr = true;
+  std::string detach_keys;  // bytes (detach_key_bytes)
   std::unique_ptr<Stream> shim_stream;
   std::string error;
 };
 
 void ContainerManager::connect_pending_attach(Entry& e, PendingAttach& pending) {
   try {
-    pending.shim_stream = e.shim->attach(pending.stdin, pending.stdout, pending.stderr);
+    pending.shim_stream =
+        e.shim->attach(pending.stdin, pending.stdout, pending.stderr, pending.detach_keys);
   } catch (const std::exception& ex) {
     pending.error = ex.what();
   }
 }
 
 void ContainerManager::attach(const std::string& ref, const std::function<Stream&()>& hijack,
-                              bool stdin, bool stdout, bool stderr, bool logs, bool stream) {
+                              bool stdin, bool stdout, bool stderr, bool logs, bool stream,
+                              const std::string& detach_keys) {
   auto e = find(ref);
+  std::string keys;
   {
     std::lock_guard lock(e->mutex);
+    // As dockerd: detach keys are watched in TTY sessions only; a bad spec is refused (400) before
+    // the connection is hijacked.
+    if (e->c.tty()) keys = detach_key_bytes(detach_keys.empty() ? "ctrl-p,ctrl-q" : detach_keys);
     publish(e->c, "attach");
   }
   // The session is registered before the client hears "101": docker sends start right after it, and
@@ -39,12 +46,13 @@ void ContainerManager::attach(const std::string& ref, const std::function<Stream
   if (stream) {
     std::unique_lock lock(e->mutex);
     if ((e->c.state.status == "running" || e->c.state.status == "paused") && e->shim) {
-      shim_stream = e->shim->attach(stdin, stdout, stderr);
+      shim_stream = e->shim->attach(stdin, stdout, stderr, keys);
     } else {
       pending = std::make_shared<PendingAttach>();
       pending->stdin = stdin;
       pending->stdout = stdout;
       pending->stderr = stderr;
+      pending->detach_keys = keys;
       e->pending.push_back(pending);
     }
   }

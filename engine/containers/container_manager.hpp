@@ -84,9 +84,11 @@ class ContainerManager {
   WaitResult wait(const std::string& ref, const std::string& condition,
                   const std::function<bool()>& cancelled);
   // Registers the session, then calls `hijack` (which answers the client and hands over its
-  // connection), then blocks until the session ends.
+  // connection), then blocks until the session ends. `detach_keys`: docker's key spec that ends a
+  // TTY session's input without closing the container's stdin ("" = ctrl-p,ctrl-q).
   void attach(const std::string& ref, const std::function<Stream&()>& hijack, bool stdin,
-              bool stdout, bool stderr, bool logs, bool stream);
+              bool stdout, bool stderr, bool logs, bool stream,
+              const std::string& detach_keys = "");
   // Docker's logs; `emit(stream, text)` per entry.
   void logs(const std::string& ref, LogReadOptions options,
             const std::function<void(std::string_view, std::string_view)>& emit,

@@ -32,6 +32,14 @@ std::string command_line(const json& config) {
     out += (out.empty() ? "" : " ") + a.get<std::string>();
   return out;
 }
+// The bytes that end a TTY exec session's input without closing the process's stdin, as dockerd
+// watches them: the exec's DetachKeys, else ctrl-p,ctrl-q; none without a TTY.
+std::string detach_keys(const json& exec_config) {
+  if (!exec_config.value("Tty", false)) return "";
+  const std::string spec = exec_config.value("DetachKeys", "");
+  return detach_key_bytes(spec.empty() ? "ctrl-p,ctrl-q" : spec);
+}
+
 }  // namespace
 
 ExecManager::ExecManager(ContainerManager& containers, EventBus& events)
@@ -55,6 +63,13 @@ std::string ExecManager::create(const std::string& container_ref, const json& co
   if (!cmd.is_array() || cmd.empty()) throw InvalidArgument("No exec command specified");
   for (const auto& a : cmd)
     if (!a.is_string()) throw InvalidArgument("exec command must be a list of strings");
+  if (const std::string keys = config.value("DetachKeys", ""); !keys.empty()) {
+    try {
+      detach_key_bytes(keys);
+    } catch (const InvalidArgument&) {
+      throw InvalidArgument("Invalid escape keys (" + keys + ") provided");  // dockerd's words
+    }
+  }
   auto exec = std::make_shared<Exec>();
   exec->id = random_hex(64);
   exec->container_id = c.id;
@@ -111,8 +126,9 @@ void ExecManager::start(const std::string& exec_id, bool detach, Stream* client)
   try {
     shim = ShimClient::launch(launch);
     if (!detach && client)
-      shim_stream = shim->attach(launch.open_stdin, exec->config.value("AttachStdout", true),
-                                 exec->config.value("AttachStderr", true));
+      shim_stream =
+          shim->attach(launch.open_stdin, exec->config.value("AttachStdout", true),
+                       exec->config.value("AttachStderr", true), detach_keys(exec->config));
     shim->start();
   } catch (const std::exception& e) {
     fail_start(*exec, std::string("OCI runtime exec failed: ") + e.what() + ": unknown",
@@ -219,7 +235,7 @@ json ExecManager::inspect(const std::string& exec_id) const {
           {"OpenStdout", cfg.value("AttachStdout", false)},
           {"CanRemove", false},
           {"ContainerID", exec->container_id},
-          {"DetachKeys", ""},
+          {"DetachKeys", cfg.value("DetachKeys", "")},
           {"Pid", exec->pid}};
 }
 

@@ -67,6 +67,8 @@ while True:
         status = 137 << 8
         break
     read_until(time.time() + 0.1)
+# What the command wrote just before it ended may still wait in the terminal: read up to its EOF.
+read_until(time.time() + 2)
 sys.stdout.write(out.decode("utf-8", "replace"))
 sys.exit(os.waitstatus_to_exitcode(status) if ok else 99)
 EOF
@@ -110,6 +112,54 @@ capture pty_d 'sleep:0.5' 'send:echo x2-$((6*7))\r' 'wait:x2-42' "$ctrl_p_q" -- 
 expect_contains "run -it --detach-keys: a later attach types into the shell" "$OUT" "x2-42"
 capture d inspect -f '{{.State.Status}}' dtx
 expect_eq "run -it --detach-keys: still running" "$OUT" "running"
+
+# The engine watches the keys itself, as dockerd does, for API clients that send them through (the
+# docker CLI filters its own): a raw attach that types ctrl-p ctrl-q is ended, stdin stays open.
+cat >"$work/rawattach.py" <<'EOF2'
+import socket, sys, time
+
+sock_path, container, query = sys.argv[1:4]
+s = socket.socket(socket.AF_UNIX)
+s.connect(sock_path)
+s.settimeout(10)
+s.sendall(("POST /containers/%s/attach?stream=1&stdin=1&stdout=1&stderr=1%s HTTP/1.1\r\n"
+           "Host: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n"
+           % (container, query)).encode())
+got = b""
+while b"\r\n\r\n" not in got:
+    got += s.recv(4096)
+print(got.split(b"\r\n")[0].decode())
+if not got.startswith(b"HTTP/1.1 101"):
+    print(got.decode("utf-8", "replace"))
+    sys.exit(0)
+time.sleep(0.3)
+s.sendall(b"echo raw-$((6*7))\r")
+out = b""
+while b"raw-42" not in out:
+    out += s.recv(4096)
+s.sendall(b"\x10\x11")
+try:
+    while s.recv(4096):
+        pass
+    print("ended by the engine")
+except socket.timeout:
+    print("still attached")
+EOF2
+d run -dit --name rawk busybox sh >/dev/null
+capture python3 "$work/rawattach.py" "$BERTH_BERTHD_SOCK" rawk ""
+expect_eq "raw attach: ctrl-p ctrl-q sent through ends the session at the engine" "$OUT" \
+  $'HTTP/1.1 101 UPGRADED\nended by the engine'
+capture python3 "$work/rawattach.py" "$BERTH_BERTHD_SOCK" rawk ""
+expect_eq "raw attach: after that detach the shell still reads typed input" "$(tail -1 <<<"$OUT")" \
+  "ended by the engine"
+capture python3 "$work/rawattach.py" "$BERTH_BERTHD_SOCK" rawk "&detachKeys=ctrl-%3F%3F"
+expect_contains "raw attach with bad detachKeys: refused naming them" "$OUT" "Invalid detach keys"
+expect_eq "raw attach: the container still runs" "$(d inspect -f '{{.State.Status}}' rawk)" "running"
+capture berthd_netns_api POST /containers/rawk/exec -H 'Content-Type: application/json' \
+  -d '{"Cmd": ["true"], "Tty": true, "DetachKeys": "bogus"}'
+expect_contains "exec create with bad DetachKeys: dockerd's words" "$OUT" "Invalid escape keys (bogus) provided"
+expect_eq "exec create with bad DetachKeys: status 400" "$(tail -1 <<<"$OUT")" "400"
+d rm -f rawk >/dev/null
 
 # The shell still ends on its own: exit typed on a later attach stops the container.
 capture pty_d 'sleep:0.5' 'send:exit 3\r' -- attach dt4
