@@ -1,6 +1,7 @@
 // `docker update` and `docker commit`.
 #include <csignal>
 
+#include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "engine/containers/container_manager.hpp"
 #include "engine/containers/update_resources.hpp"
@@ -65,8 +66,12 @@ std::string ContainerManager::commit(const std::string& ref, const std::string& 
   std::string id;
   try {
     const Image base = images_.get(c.image_id);
-    const Image image = images_.commit(container_dir(c.id) + "/rw/upper", base, config, reference,
-                                       comment, author, ImageStore::CommitSource{c.id, c.config});
+    // A container never started has no layer of its own yet: it commits as an empty one, as with
+    // dockerd.
+    const std::string upper = container_dir(c.id) + "/rw/upper";
+    ensure_directory(upper, 0755);
+    const Image image = images_.commit(upper, base, config, reference, comment, author,
+                                       ImageStore::CommitSource{c.id, c.config});
     id = image.id;
   } catch (...) {
     if (paused_here) runtime_.resume(c.id);

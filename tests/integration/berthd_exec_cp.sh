@@ -166,6 +166,12 @@ expect_contains "the committed layer holds the container's file" "$committed_ent
 for f in etc/hostname etc/hosts etc/resolv.conf etc/mtab .dockerenv dev/console proc/ sys/; do
   expect_eq "the committed layer has no $f of the engine's" "$(grep -Fx -- "$f" <<<"$committed_entries")" ""
 done
+d create --name never-started busybox echo from-a-fresh-commit >/dev/null
+capture d commit never-started fresh:1
+expect_match "commit of a container never started (dockerd commits it too)" "$OUT:$RC" '^sha256:[0-9a-f]{64}:0$'
+capture d run --rm fresh:1
+expect_eq "the image committed from a never-started container runs" "$OUT" "from-a-fresh-commit"
+d rm never-started >/dev/null
 capture d commit --change 'ENV GREETING=changed' --change 'CMD ["sh", "-c", "echo $GREETING"]' box \
   committed:2
 expect_match "commit --change prints the new image ID" "$OUT" '^sha256:[0-9a-f]{64}$'
