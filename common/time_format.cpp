@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "common/error.hpp"
+#include "common/go_quote.hpp"
 
 namespace berth {
 namespace {
@@ -286,33 +287,6 @@ TimePoint parse_rfc3339(std::string_view text) {
   return *time;
 }
 
-namespace {
-
-// Go's %q of a string: quotes, with backslash escapes for quotes, backslashes and control bytes.
-std::string go_quoted(std::string_view text) {
-  static const char* hex = "0123456789abcdef";
-  std::string out = "\"";
-  for (const unsigned char ch : text) {
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += static_cast<char>(ch);
-    } else if (ch == '\n') {
-      out += "\\n";
-    } else if (ch == '\t') {
-      out += "\\t";
-    } else if (ch < 0x20 || ch == 0x7f) {
-      out += "\\x";
-      out += hex[ch >> 4];
-      out += hex[ch & 15];
-    } else {
-      out += static_cast<char>(ch);
-    }
-  }
-  return out + "\"";
-}
-
-}  // namespace
-
 TimePoint parse_docker_time(std::string_view text, TimePoint now) {
   // "0" is the Unix epoch, not a zero duration, as in the docker CLI.
   if (text != "0") {
@@ -329,7 +303,7 @@ TimePoint parse_docker_time(std::string_view text, TimePoint now) {
   }
   if (auto time = parse_unix_timestamp(text)) return *time;
   // dockerd's text (GetTimestamp), which the docker CLI also prints for a bad --since/--until.
-  throw InvalidArgument("failed to parse value as time or duration: " + go_quoted(text));
+  throw InvalidArgument("failed to parse value as time or duration: " + go_quote(text));
 }
 
 std::string milliseconds_text(std::chrono::nanoseconds duration) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli/client/human_units.hpp"
+#include "common/go_quote.hpp"
 
 namespace berth::cli::client {
 

@@ -51,38 +51,6 @@ std::string go_time_string(std::int64_t unix_seconds) {
   return text;
 }
 
-std::string go_quote(const std::string& text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char esc[8];
-          std::snprintf(esc, sizeof esc, "\\x%02x", c);
-          out += esc;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string ellipsis(const std::string& text, std::size_t max) {
   // Counted in UTF-8 code points, as Go counts runes.
   std::size_t runes = 0, cut = std::string::npos;

@@ -18,8 +18,6 @@ std::string human_size(double bytes, int precision = 3);
 // Go's time.Time.String() for a Unix time in the local zone: "2024-05-01 12:00:00 +0000 UTC"
 // (ps/images CreatedAt).
 std::string go_time_string(std::int64_t unix_seconds);
-// Go's strconv.Quote for the printable ASCII and UTF-8 docker's COMMAND column carries.
-std::string go_quote(const std::string& text);
 // Shortens to `max` runes, ending with "…" when cut (docker's formatter.Ellipsis).
 std::string ellipsis(const std::string& text, std::size_t max);
 // The first 12 hex digits of an ID, "sha256:" dropped (stringid.TruncateID).

@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "common/error.hpp"
+#include "common/go_quote.hpp"
 #include "common/json.hpp"
 #include "common/time_format.hpp"
 #include "engine/containers/container_manager.hpp"
@@ -443,29 +444,6 @@ std::string go_list(const std::vector<std::string>& values) {
   std::string out = "[";
   for (const auto& v : values) out += (out.size() > 1 ? " " : "") + v;
   return out + "]";
-}
-
-// Go's %q of a string, for the strconv error texts dockerd passes on.
-std::string go_quote(const std::string& text) {
-  static const char* hex = "0123456789abcdef";
-  std::string out = "\"";
-  for (const unsigned char ch : text) {
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += static_cast<char>(ch);
-    } else if (ch == '\n') {
-      out += "\\n";
-    } else if (ch == '\t') {
-      out += "\\t";
-    } else if (ch < 0x20 || ch == 0x7f) {
-      out += "\\x";
-      out += hex[ch >> 4];
-      out += hex[ch & 15];
-    } else {
-      out += static_cast<char>(ch);
-    }
-  }
-  return out + "\"";
 }
 
 // Go's strconv.ParseUint(text, 10, 16): decimal digits only, at most 65535; its error otherwise.

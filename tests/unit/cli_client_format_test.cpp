@@ -8,8 +8,10 @@
 #include "cli/client/listing.hpp"
 #include "cli/client/tab_writer.hpp"
 #include "common/error.hpp"
+#include "common/go_quote.hpp"
 
 using namespace berth::cli::client;
+using berth::go_quote;
 using berth::Json;
 using std::chrono::seconds;
 
