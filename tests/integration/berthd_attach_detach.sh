@@ -116,7 +116,7 @@ expect_eq "run -it --detach-keys: still running" "$OUT" "running"
 # The engine watches the keys itself, as dockerd does, for API clients that send them through (the
 # docker CLI filters its own): a raw attach that types ctrl-p ctrl-q is ended, stdin stays open.
 cat >"$work/rawattach.py" <<'EOF2'
-import socket, sys, time
+import re, socket, sys, time
 
 sock_path, container, query = sys.argv[1:4]
 s = socket.socket(socket.AF_UNIX)
@@ -130,7 +130,11 @@ while b"\r\n\r\n" not in got:
     got += s.recv(4096)
 print(got.split(b"\r\n")[0].decode())
 if not got.startswith(b"HTTP/1.1 101"):
-    print(got.decode("utf-8", "replace"))
+    head, _, body = got.partition(b"\r\n\r\n")
+    length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+    while len(body) < length:  # the body may come after the head
+        body += s.recv(4096)
+    print(body.decode("utf-8", "replace"))
     sys.exit(0)
 time.sleep(0.3)
 s.sendall(b"echo raw-$((6*7))\r")
