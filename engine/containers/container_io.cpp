@@ -36,7 +36,7 @@ void ContainerManager::attach(const std::string& ref, const std::function<Stream
     std::lock_guard lock(e->mutex);
     // As dockerd: detach keys are watched in TTY sessions only; a bad spec is refused (400) before
     // the connection is hijacked.
-    if (e->c.tty()) keys = detach_key_bytes(detach_keys.empty() ? "ctrl-p,ctrl-q" : detach_keys);
+    if (e->c.tty()) keys = session_detach_keys(detach_keys);
     publish(e->c, "attach");
   }
   // The session is registered before the client hears "101": docker sends start right after it, and

@@ -32,12 +32,12 @@ std::string command_line(const json& config) {
     out += (out.empty() ? "" : " ") + a.get<std::string>();
   return out;
 }
+
 // The bytes that end a TTY exec session's input without closing the process's stdin, as dockerd
 // watches them: the exec's DetachKeys, else ctrl-p,ctrl-q; none without a TTY.
 std::string detach_keys(const json& exec_config) {
   if (!exec_config.value("Tty", false)) return "";
-  const std::string spec = exec_config.value("DetachKeys", "");
-  return detach_key_bytes(spec.empty() ? "ctrl-p,ctrl-q" : spec);
+  return session_detach_keys(exec_config.value("DetachKeys", ""));
 }
 
 }  // namespace

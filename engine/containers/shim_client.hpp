@@ -51,6 +51,11 @@ struct ShimExit {
 std::string detach_key_bytes(std::string_view spec);
 // Docker's detach keys when the client names none: ctrl-p, ctrl-q.
 inline constexpr std::string_view kDefaultDetachKeys = "\x10\x11";
+// The keys a TTY session watches: those of `spec` (an attach's detachKeys, an exec's DetachKeys),
+// or docker's default when it names none.
+inline std::string session_detach_keys(std::string_view spec) {
+  return spec.empty() ? std::string(kDefaultDetachKeys) : detach_key_bytes(spec);
+}
 
 class ShimClient {
  public:
