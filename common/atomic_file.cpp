@@ -110,6 +110,15 @@ void write_file_replace(const std::string& path, std::string_view contents, mode
   replace_file(path, contents, mode, Durability::unsynced);
 }
 
+void write_file_in_place(const std::string& path, std::string_view contents) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
+    if (errno == ENOENT) throw NotFound("file not found: " + path);
+    throw_errno("open " + path);
+  }
+  write_all(fd.get(), contents, "write " + path);
+}
+
 std::string read_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {

@@ -21,6 +21,11 @@ void write_file_atomic(const std::string& path, std::string_view contents, mode_
 // `docker run`.
 void write_file_replace(const std::string& path, std::string_view contents, mode_t mode = 0644);
 
+// Rewrites the existing file `path` in place (truncate, then write): for a file bind-mounted into
+// a container, where a rename would leave the mount on the old file. Not crash-safe: readers may
+// see it half written, as with dockerd's own updates of a running container's /etc/hosts.
+void write_file_in_place(const std::string& path, std::string_view contents);
+
 // Whole-file read. Throws NotFound when `path` does not exist, SystemError on other failures.
 std::string read_file(const std::string& path);
 

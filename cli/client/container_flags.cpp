@@ -1,6 +1,7 @@
 #include "cli/client/container_flags.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
 #include <regex>
 
@@ -146,6 +147,18 @@ Json key_values(const std::vector<std::string>& items) {
 
 Json list_or_null(const std::vector<std::string>& items) {
   return items.empty() ? Json() : Json(items);
+}
+
+// --link NAME[:ALIAS], checked as docker's CLI checks it (the engine resolves the name).
+const std::vector<std::string>& checked_links(const std::vector<std::string>& links) {
+  for (const auto& link : links) {
+    const auto colons = std::count(link.begin(), link.end(), ':');
+    if (link.empty() || colons > 1)
+      throw InvalidArgument("invalid argument \"" + link + "\" for \"--link\" flag: " +
+                            (link.empty() ? std::string("empty string specified for links")
+                                          : "bad format for links: " + link));
+  }
+  return links;
 }
 
 std::string cap_name(const std::string& cap) {
@@ -379,6 +392,7 @@ Json create_body(const ContainerFlags& f, const CreateInputs& in) {
       {"DnsOptions", f.dns_option},
       {"DnsSearch", f.dns_search},
       {"ExtraHosts", list_or_null(f.add_host)},
+      {"Links", list_or_null(checked_links(f.links))},
       {"GroupAdd", list_or_null(f.group_add)},
       {"IpcMode", f.ipc},
       {"PidMode", f.pid},
@@ -489,6 +503,7 @@ void add_container_flags(CLI::App& cmd, ContainerFlags& f, bool run) {
   many("--dns-search", f.dns_search, "Set custom DNS search domains");
   many("--dns-option", f.dns_option, "Set DNS options");
   many("--add-host", f.add_host, "Add a custom host-to-IP mapping (host:ip)");
+  many("--link", f.links, "Add link to another container");
   many("--security-opt", f.security_opt, "Security Options");
   many("--ulimit", f.ulimits, "Ulimit options");
   many("--sysctl", f.sysctls, "Sysctl options");

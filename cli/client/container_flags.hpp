@@ -32,7 +32,7 @@ struct ContainerFlags {
   std::optional<std::int64_t> pids_limit, stop_timeout, cpu_shares;
   std::vector<std::string> publish, volumes, env, env_files, cap_add, cap_drop, tmpfs, labels, dns,
       dns_search, dns_option, add_host, expose, mounts, security_opt, ulimits, sysctls, log_opts,
-      group_add, network_alias, devices;
+      group_add, network_alias, devices, links;
 };
 
 // Registers the flags on `cmd`; `run` adds run's own (-d, --rm, -a, --sig-proxy).

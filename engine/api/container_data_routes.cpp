@@ -37,12 +37,12 @@ std::string required_path(const http::Request& req) {
 
 void add_container_data_routes(http::Router& r, ContainerManager& containers,
                                ContainerFilesystem& fsys) {
-  r.add("GET", "/containers/{id}/top", [&](http::Request& req, http::Response& res) {
+  r.add("GET", "/containers/{id*}/top", [&](http::Request& req, http::Response& res) {
     res.send_json(200,
                   container_top(containers, req.param("id"), req.query("ps_args").value_or("")));
   });
 
-  r.add("GET", "/containers/{id}/stats", [&](http::Request& req, http::Response& res) {
+  r.add("GET", "/containers/{id*}/stats", [&](http::Request& req, http::Response& res) {
     const std::string id = containers.resolve(req.param("id"));
     const bool stream = req.query_bool("stream", true);
     const bool one_shot = req.query_bool("one-shot");
@@ -70,13 +70,13 @@ void add_container_data_routes(http::Router& r, ContainerManager& containers,
   });
 
   auto stat_header = [](const json& st) { return base64(st.dump()); };
-  r.add("HEAD", "/containers/{id}/archive",
+  r.add("HEAD", "/containers/{id*}/archive",
         [&, stat_header](http::Request& req, http::Response& res) {
           res.set_header("X-Docker-Container-Path-Stat",
                          stat_header(fsys.stat(req.param("id"), required_path(req))));
           res.send(200, "", "application/json");
         });
-  r.add("GET", "/containers/{id}/archive",
+  r.add("GET", "/containers/{id*}/archive",
         [&, stat_header](http::Request& req, http::Response& res) {
           fsys.get_archive(
               req.param("id"), required_path(req),
@@ -87,13 +87,13 @@ void add_container_data_routes(http::Router& r, ContainerManager& containers,
               [&](std::string_view data) { res.write(data); });
           res.finish();
         });
-  r.add("PUT", "/containers/{id}/archive", [&](http::Request& req, http::Response& res) {
+  r.add("PUT", "/containers/{id*}/archive", [&](http::Request& req, http::Response& res) {
     fsys.put_archive(req.param("id"), required_path(req), req.query_bool("noOverwriteDirNonDir"),
                      [&](char* data, size_t size) { return req.read_body_some(data, size); });
     res.send(200, "", "text/plain");
   });
 
-  r.add("GET", "/containers/{id}/export", [&](http::Request& req, http::Response& res) {
+  r.add("GET", "/containers/{id*}/export", [&](http::Request& req, http::Response& res) {
     const std::string id = containers.resolve(req.param("id"));
     bool started = false;
     fsys.export_rootfs(id, [&](std::string_view data) {
@@ -105,11 +105,11 @@ void add_container_data_routes(http::Router& r, ContainerManager& containers,
     res.finish();
   });
 
-  r.add("GET", "/containers/{id}/changes", [&](http::Request& req, http::Response& res) {
+  r.add("GET", "/containers/{id*}/changes", [&](http::Request& req, http::Response& res) {
     res.send_json(200, fsys.changes(req.param("id")));
   });
 
-  r.add("POST", "/containers/{id}/update", [&](http::Request& req, http::Response& res) {
+  r.add("POST", "/containers/{id*}/update", [&](http::Request& req, http::Response& res) {
     const auto warnings = containers.update(req.param("id"), req.read_json());
     res.send_json(200, {{"Warnings", warnings}});
   });

@@ -109,6 +109,11 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
     };
     std::vector<Row> rows;
     std::vector<Container> sized;  // sizes walk the disk: computed outside the containers' locks
+    const auto link_names = containers.link_names();
+    auto names_of = [&](const Container& c) -> const std::vector<std::string>* {
+      const auto it = link_names.find(c.id);
+      return it == link_names.end() ? nullptr : &it->second;
+    };
     containers.for_each([&](const Container& c) {
       if (!all && !c.state.running()) return;
       if (!filter.matches(c)) return;
@@ -117,12 +122,12 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
         return;
       }
       rows.push_back({c.created, {}});
-      append_summary_json(rows.back().json, c, std::nullopt);
+      append_summary_json(rows.back().json, c, std::nullopt, std::nullopt, names_of(c));
     });
     for (const auto& c : sized) {
       rows.push_back({c.created, {}});
       const auto [size_rw, size_root_fs] = container_sizes(c, containers, images);
-      append_summary_json(rows.back().json, c, size_rw, size_root_fs);
+      append_summary_json(rows.back().json, c, size_rw, size_root_fs, names_of(c));
     }
     std::sort(rows.begin(), rows.end(),
               [](const Row& a, const Row& b) { return a.created > b.created; });
@@ -136,7 +141,7 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
     res.send(200, body);
   });
 
-  r.add("GET", "/containers/{id}/json", [&](http::Request& req, http::Response& res) {
+  r.add("GET", "/containers/{id*}/json", [&](http::Request& req, http::Response& res) {
     json inspect = containers.inspect(req.param("id"));
     if (req.query_bool("size")) {
       const Container c = containers.get(req.param("id"));
@@ -147,37 +152,40 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
     res.send_json(200, inspect);
   });
 
-  r.add("POST", "/containers/{id}/start", [&](http::Request& req, http::Response& res) {
+  r.add("POST", "/containers/{id*}/start", [&](http::Request& req, http::Response& res) {
     change_state(res, [&] { containers.start(req.param("id")); });
   });
-  r.add("POST", "/containers/{id}/stop", [&](http::Request& req, http::Response& res) {
+  r.add("POST", "/containers/{id*}/stop", [&](http::Request& req, http::Response& res) {
     change_state(res, [&] {
       containers.stop(req.param("id"), timeout_param(req), req.query("signal").value_or(""));
     });
   });
-  r.add("POST", "/containers/{id}/restart", [&](http::Request& req, http::Response& res) {
+  r.add("POST", "/containers/{id*}/restart", [&](http::Request& req, http::Response& res) {
     change_state(res, [&] { containers.restart(req.param("id"), timeout_param(req)); });
   });
-  r.add("POST", "/containers/{id}/kill", [&](http::Request& req, http::Response& res) {
+  r.add("POST", "/containers/{id*}/kill", [&](http::Request& req, http::Response& res) {
     change_state(res,
                  [&] { containers.kill(req.param("id"), req.query("signal").value_or("KILL")); });
   });
-  r.add("POST", "/containers/{id}/pause", [&](http::Request& req, http::Response& res) {
+  r.add("POST", "/containers/{id*}/pause", [&](http::Request& req, http::Response& res) {
     change_state(res, [&] { containers.pause(req.param("id")); });
   });
-  r.add("POST", "/containers/{id}/unpause", [&](http::Request& req, http::Response& res) {
+  r.add("POST", "/containers/{id*}/unpause", [&](http::Request& req, http::Response& res) {
     change_state(res, [&] { containers.unpause(req.param("id")); });
   });
-  r.add("POST", "/containers/{id}/rename", [&](http::Request& req, http::Response& res) {
+  r.add("POST", "/containers/{id*}/rename", [&](http::Request& req, http::Response& res) {
     const auto name = req.query("name");
     if (!name || name->empty()) throw InvalidArgument("missing required parameter: name");
     change_state(res, [&] { containers.rename(req.param("id"), *name); });
   });
-  r.add("DELETE", "/containers/{id}", [&](http::Request& req, http::Response& res) {
-    if (req.query_bool("link")) throw InvalidArgument("container links are not supported");
+  r.add("DELETE", "/containers/{id*}", [&](http::Request& req, http::Response& res) {
+    if (req.query_bool("link")) {
+      change_state(res, [&] { containers.remove_link(req.param("id")); });
+      return;
+    }
     change_state(res, [&] { containers.remove(req.param("id"), req.query_bool("force")); });
   });
-  r.add("POST", "/containers/{id}/resize", [&](http::Request& req, http::Response& res) {
+  r.add("POST", "/containers/{id*}/resize", [&](http::Request& req, http::Response& res) {
     const auto h = query_int(req, "h"), w = query_int(req, "w");
     if (!h || !w || *h < 0 || *w < 0 || *h > 65535 || *w > 65535)
       throw InvalidArgument("resize needs h and w between 0 and 65535");
@@ -185,7 +193,7 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
     res.send(200, "", "text/plain");
   });
 
-  r.add("POST", "/containers/{id}/wait", [&](http::Request& req, http::Response& res) {
+  r.add("POST", "/containers/{id*}/wait", [&](http::Request& req, http::Response& res) {
     const std::string id = containers.resolve(req.param("id"));
     // An unknown condition means the default (not-running), as with dockerd.
     const std::string condition = req.query("condition").value_or("");
@@ -198,7 +206,7 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
     res.finish();
   });
 
-  r.add("POST", "/containers/{id}/attach", [&](http::Request& req, http::Response& res) {
+  r.add("POST", "/containers/{id*}/attach", [&](http::Request& req, http::Response& res) {
     const Container c = containers.get(req.param("id"));
     const bool stream = req.query_bool("stream"), logs = req.query_bool("logs");
     if (!stream && !logs) throw InvalidArgument("at least one of stream or logs must be set");
@@ -209,7 +217,7 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
         req.query("detachKeys").value_or(""));
   });
 
-  r.add("GET", "/containers/{id}/logs", [&](http::Request& req, http::Response& res) {
+  r.add("GET", "/containers/{id*}/logs", [&](http::Request& req, http::Response& res) {
     const Container c = containers.get(req.param("id"));
     if (c.keeps_no_log())
       throw NotImplemented("configured logging driver does not support reading");

@@ -9,7 +9,7 @@
 namespace berth::engine::api {
 
 void add_exec_routes(http::Router& r, ExecManager& execs) {
-  r.add("POST", "/containers/{id}/exec", [&](http::Request& req, http::Response& res) {
+  r.add("POST", "/containers/{id*}/exec", [&](http::Request& req, http::Response& res) {
     const auto id = execs.create(req.param("id"), req.read_json());
     res.send_json(201, {{"Id", id}});
   });

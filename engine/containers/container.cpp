@@ -15,6 +15,16 @@ bool Container::keeps_no_log() const {
   return it != host_config.end() && it->is_object() && it->value("Type", "") == "none";
 }
 
+namespace {
+nlohmann::json links_record(const std::vector<ContainerLink>& links) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& link : links)
+    out.push_back(
+        {{"ChildID", link.child_id}, {"ChildName", link.child_name}, {"Alias", link.alias}});
+  return out;
+}
+}  // namespace
+
 nlohmann::json Container::to_record() const {
   return {{"Id", id},
           {"Name", name},
@@ -38,7 +48,8 @@ nlohmann::json Container::to_record() const {
           {"ManuallyStopped", manually_stopped},
           {"HasBeenStarted", has_been_started},
           {"Runtime", runtime},
-          {"Network", network}};
+          {"Network", network},
+          {"Links", links_record(links)}};
 }
 
 Container Container::from_record(const nlohmann::json& j) {
@@ -66,6 +77,9 @@ Container Container::from_record(const nlohmann::json& j) {
   c.has_been_started = j.value("HasBeenStarted", false);
   c.runtime = j.value("Runtime", "runc");
   c.network = j.value("Network", nlohmann::json());
+  for (const auto& link : j.value("Links", nlohmann::json::array()))
+    c.links.push_back(
+        {link.value("ChildID", ""), link.value("ChildName", ""), link.value("Alias", "")});
   return c;
 }
 

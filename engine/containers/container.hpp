@@ -25,6 +25,13 @@ struct ContainerState {
   }
 };
 
+// A legacy link (--link NAME:ALIAS) this container holds to another one.
+struct ContainerLink {
+  std::string child_id;    // the linked container; links follow it through renames
+  std::string child_name;  // its name when last seen ("/db"), shown once it is gone
+  std::string alias;       // "alias": the link's name is "/<this container's name>/alias"
+};
+
 struct Container {
   std::string id;              // 64 hex
   std::string name;            // "/web"
@@ -41,6 +48,7 @@ struct Container {
   bool has_been_started = false;
   std::string runtime;     // crun or runc, fixed at create
   nlohmann::json network;  // NetworkManager's Attachment as JSON while running (or null)
+  std::vector<ContainerLink> links;
 
   std::string short_id() const { return id.substr(0, 12); }
   std::string bare_name() const { return name.empty() ? name : name.substr(1); }

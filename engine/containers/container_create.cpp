@@ -237,8 +237,8 @@ void validate_host_config(const json& hc) {
   }
 }
 
-// --pid/--ipc container:X, --volumes-from X and --link X:alias name other containers: each must
-// exist (dockerd answers 400: a 404 would make the CLI try to pull the image).
+// --pid/--ipc container:X and --volumes-from X name other containers: each must exist (dockerd
+// answers 400: a 404 would make the CLI try to pull the image). --link: requested_links.
 void check_referenced_containers(const json& hc,
                                  const std::function<void(const std::string&)>& must_exist) {
   auto exists = [&](const std::string& ref, const std::string& prefix) {
@@ -258,12 +258,6 @@ void check_referenced_containers(const json& hc,
     if (mode != "" && mode != "ro" && mode != "rw")
       throw InvalidArgument("invalid mode for volumes-from: " + mode);
     exists(entry.substr(0, colon), "");
-  }
-  for (const auto& link : get_string_array(hc, "Links")) {
-    const std::string target = link.substr(0, link.find(':'));
-    exists(target, "could not get container for " + target + ": ");
-    throw InvalidArgument("--link is not supported yet: " + link +
-                          " (reach the container by its address instead)");
   }
 }
 
@@ -325,6 +319,8 @@ ContainerManager::Created ContainerManager::create(const std::string& requested_
   validate_host_config(host_config);
   refuse_unsupported(body, host_config);
   check_referenced_containers(host_config, [this](const std::string& ref) { resolve(ref); });
+  std::vector<ContainerLink> links = requested_links(host_config);
+  host_config["Links"] = nullptr;  // inspect shows the recorded links (links_json)
   const std::vector<std::string> warnings = create_warnings(host_config);
 
   // The container's config: the request over the image's defaults, as dockerd merges them.
@@ -398,6 +394,7 @@ ContainerManager::Created ContainerManager::create(const std::string& requested_
   c.image = image_ref;
   c.image_id = image.id;
   c.config = std::move(config);
+  c.links = std::move(links);
   if (host_config.value("NetworkMode", "").empty()) host_config["NetworkMode"] = "default";
   c.host_config = std::move(host_config);
   c.path = argv.front();
@@ -426,6 +423,7 @@ ContainerManager::Created ContainerManager::create(const std::string& requested_
     // rename still keeps it whole if berthd dies.
     save(c, c.host_config.value("AutoRemove", false) ? Durability::renamed : Durability::synced);
     by_id_[c.id] = entry;
+    index_links_locked(c);
     id_by_name_[c.name] = c.id;
   }
   publish(c, "create");

@@ -128,6 +128,7 @@ std::string container_hosts(const ContainerFilesInput& in) {
       "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
       "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
   hosts += extra_host_lines(in);
+  for (const auto& line : in.link_lines) hosts += line;
   if (in.ip.empty()) return hosts;
   // The full name and the bare host name, as dockerd writes them: --hostname a.example.com gives
   // "a.example.com a"; --domainname adds itself to the full name.

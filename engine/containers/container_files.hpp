@@ -18,6 +18,7 @@ struct ContainerFilesInput {
   std::vector<std::string> dns, dns_search,
       dns_options;                       // --dns (else the engine's), --dns-search, --dns-option
   std::vector<std::string> extra_hosts;  // --add-host: "name:ip"
+  std::vector<std::string> link_lines;   // --link: whole lines (legacy_links.hpp), after those
 };
 
 // Writes the three files into `dir`. Throws InvalidArgument naming a malformed --add-host.

@@ -1,5 +1,6 @@
 // Stopping, killing, restarting, pausing, renaming and removing containers; reacting to exits
 // (restart policies, auto-remove); and picking up where a previous berthd left off.
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <thread>
@@ -392,6 +393,7 @@ void ContainerManager::forget_locked(Entry& e) {
     std::lock_guard maps(mutex_);
     by_id_.erase(e.c.id);
     id_by_name_.erase(e.c.name);
+    unindex_links_locked(e.c.id);
   }
   e.removed = true;
   for (auto& p : e.pending) p.reset();
@@ -430,6 +432,7 @@ void ContainerManager::restore() {
       e->c = Container::from_record(nlohmann::json::parse(read_file(record)));
       std::lock_guard lock(mutex_);
       by_id_[e->c.id] = e;
+      index_links_locked(e->c);
       id_by_name_[e->c.name] = e->c.id;
       loaded.push_back(e);
     } catch (const std::exception& ex) {
@@ -471,6 +474,10 @@ void ContainerManager::restore() {
   } catch (const std::exception& ex) {
     log::error("cannot restore networking", {{"error", ex.what()}});
   }
+  // Oldest first: a linked container is always older than the one linking to it (links name
+  // existing containers), and must run before that one starts. (`created` never changes.)
+  std::sort(to_start.begin(), to_start.end(),
+            [](const EntryPtr& a, const EntryPtr& b) { return a->c.created < b->c.created; });
   for (auto& e : to_start) {
     try {
       std::unique_lock lock(e->mutex);

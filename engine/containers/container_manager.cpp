@@ -239,8 +239,13 @@ void ContainerManager::publish(const Container& c, const std::string& action,
 }
 
 ContainerManager::EntryPtr ContainerManager::find(const std::string& ref) const {
-  std::lock_guard lock(mutex_);
   if (ref.empty()) throw NotFound("No such container: (empty name)");
+  // Names and IDs hold no slash after the first character: this can only be a link's name.
+  if (ref.find('/', 1) != std::string::npos) {
+    if (auto e = find_by_link_name(ref)) return e;
+    throw NotFound("No such container: " + ref);
+  }
+  std::lock_guard lock(mutex_);
   if (auto it = by_id_.find(ref); it != by_id_.end()) return it->second;
   const std::string as_name = ref.front() == '/' ? ref : "/" + ref;
   if (auto it = id_by_name_.find(as_name); it != id_by_name_.end()) return by_id_.at(it->second);
@@ -487,6 +492,7 @@ ProbeResult ContainerManager::run_health_probe(const Container& c,
   OciSpecInput in;
   in.config = c.config;
   in.host_config = c.host_config;
+  in.link_env = link_env(c);
   in.rootfs = rootfs_dir(c.id);
   in.hostname = c.config.value("Hostname", c.short_id());
   in.passwd_path = in.rootfs + "/etc/passwd";
@@ -606,6 +612,8 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     files_in.dns_search = get_string_array(c.host_config, "DnsSearch");
     files_in.dns_options = get_string_array(c.host_config, "DnsOptions");
     files_in.extra_hosts = get_string_array(c.host_config, "ExtraHosts");
+    // Links reach the linked containers over the default bridge; elsewhere dockerd ignores them.
+    if (mode == "bridge") apply_links(c, in, files_in);
     const ContainerFiles files = write_container_files(container_dir(c.id), files_in);
     in.config = c.config;
     in.host_config = host_config_with_volumes_from(e);
@@ -648,6 +656,7 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     throw;
   }
   publish_network(c, "connect");
+  if (network_mode(c) == "bridge") update_linking_hosts(c);
   // Clients that attached before start get the stream from the very first byte.
   for (auto& pending : e.pending) connect_pending_attach(e, *pending);
   e.pending.clear();

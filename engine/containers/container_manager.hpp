@@ -30,6 +30,8 @@ namespace berth::engine {
 class ImageStore;
 class NetworkManager;
 class EventBus;
+struct ContainerFilesInput;
+struct LinkedContainer;
 
 struct ContainerPaths {
   std::string data_root;  // containers/<id>/ holds the record, log, hosts files, rw layer
@@ -74,6 +76,8 @@ class ContainerManager {
   void unpause(const std::string& ref);
   void rename(const std::string& ref, const std::string& new_name);
   void remove(const std::string& ref, bool force);
+  // `docker rm -l web/db`: the link goes, both containers stay.
+  void remove_link(const std::string& link_name);
   void resize(const std::string& ref, int height, int width);
 
   struct WaitResult {
@@ -101,6 +105,11 @@ class ContainerManager {
   // (`docker ps` visits them all). `fn` must not call back into the manager.
   void for_each(const std::function<void(const Container&)>& fn) const;
   nlohmann::json inspect(const std::string& ref) const;
+  // The variables of the container's links, as its execs get them (computed anew, as dockerd
+  // does: a linked container that stopped fails the exec).
+  std::vector<std::string> link_env(const Container& c) const;
+  // The names each linked container also goes by ("/web/db"), by its ID: `docker ps` lists them.
+  std::map<std::string, std::vector<std::string>> link_names() const;
   // HostConfig with the mounts of its --volumes-from sources added (inspect's Mounts); the
   // caller must not hold the container's lock.
   nlohmann::json host_config_with_volumes_from(const Container& c) const;
@@ -154,7 +163,23 @@ class ContainerManager {
   };
   using EntryPtr = std::shared_ptr<Entry>;
 
+  // By ID, name, link name ("web/db") or unique ID prefix.
   EntryPtr find(const std::string& ref) const;
+  EntryPtr find_by_link_name(const std::string& ref) const;  // null when it names no link
+  // --link at create: the linked containers, checked (each exists, no host networking).
+  std::vector<ContainerLink> requested_links(const nlohmann::json& host_config) const;
+  // --link at start: each linked container must run on the default bridge (Error in dockerd's
+  // words otherwise); its /etc/hosts line and variables go into `files` and `in`.
+  std::vector<LinkedContainer> linked_containers(const Container& c) const;
+  void apply_links(const Container& c, OciSpecInput& in, ContainerFilesInput& files) const;
+  // HostConfig.Links as inspect shows it: ["/db:/web/db"], or null.
+  nlohmann::json links_json(const Container& c) const;
+  // linked_from_ for the container's links (under the maps' lock), and its removal.
+  void index_links_locked(const Container& c);
+  void unindex_links_locked(const std::string& linking_id);
+  // The started container's new address into the /etc/hosts of the containers linking to it, as
+  // dockerd does (their variables keep the old one, as with dockerd).
+  void update_linking_hosts(const Container& c);
   enum class Durability { synced, renamed };
   // Writes the record atomically; `synced` also waits for the disk (fsync of file and directory),
   // `renamed` only guarantees a whole record across an engine crash, not a power loss.
@@ -218,6 +243,10 @@ class ContainerManager {
   mutable std::mutex mutex_;  // the maps below
   std::map<std::string, EntryPtr> by_id_;
   std::map<std::string, std::string> id_by_name_;  // "/web" → id
+  // Legacy links by the linked container's ID: (linking container's ID, alias). A linked
+  // container that starts updates its line in the linking containers' /etc/hosts.
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> linked_from_;
+  std::mutex hosts_files_mutex_;  // those updates' read-modify-write of a hosts file
   std::atomic<bool> shutting_down_{false};
 };
 

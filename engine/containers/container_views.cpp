@@ -270,6 +270,7 @@ json inspect_json(const Container& c, const ContainerManager& m) {
 json ContainerManager::inspect(const std::string& ref) const {
   const Container c = get(ref);
   json out = inspect_json(c, *this);
+  out["HostConfig"]["Links"] = links_json(c);
   // --volumes-from: the sources' mounts are the container's too, as dockerd lists them.
   if (c.host_config.contains("VolumesFrom") && c.host_config["VolumesFrom"].is_array() &&
       !c.host_config["VolumesFrom"].empty()) {
@@ -343,7 +344,8 @@ std::pair<int64_t, int64_t> container_sizes(const Container& c, const ContainerM
 // written in sorted order, as nlohmann's std::map objects print them, so the text is what
 // summary rows always were.
 void append_summary_json(std::string& out, const Container& c, std::optional<int64_t> size_rw,
-                         std::optional<int64_t> size_root_fs) {
+                         std::optional<int64_t> size_root_fs,
+                         const std::vector<std::string>* link_names) {
   using namespace json_text;
   std::string command = c.path;
   for (const auto& a : c.args)
@@ -384,6 +386,11 @@ void append_summary_json(std::string& out, const Container& c, std::optional<int
   append_key(out, "Names");
   out += '[';
   append_string(out, c.name);
+  if (link_names)
+    for (const auto& name : *link_names) {
+      out += ',';
+      append_string(out, name);
+    }
   out += "],";
   append_key(out, "NetworkSettings");
   out += '{';

@@ -103,6 +103,12 @@ void ExecManager::start(const std::string& exec_id, bool detach, Stream* client)
   in.passwd_path = in.rootfs + "/etc/passwd";
   in.group_path = in.rootfs + "/etc/group";
   try {
+    in.link_env = containers_.link_env(c);
+  } catch (const Error& e) {
+    fail_start(*exec, e.what(), detach ? nullptr : client);  // a linked container went away
+    return;
+  }
+  try {
     write_file_replace(dir + "/process.json", make_exec_process(exec->config, in).dump(), 0600);
   } catch (const InvalidArgument& e) {
     // The user or group names nothing in the container (dockerd resolves it itself, too).

@@ -50,10 +50,13 @@ std::vector<std::string> replace_or_append_env(std::vector<std::string> env,
   return env;
 }
 
-// dockerd's CreateDaemonEnvironment followed by the container's own Env.
-std::vector<std::string> base_env(const json& config, const std::string& hostname, bool tty) {
+// dockerd's CreateDaemonEnvironment (with the links' variables) followed by the container's own
+// Env.
+std::vector<std::string> base_env(const json& config, const std::string& hostname, bool tty,
+                                  const std::vector<std::string>& link_env) {
   std::vector<std::string> env = {kDefaultPath, "HOSTNAME=" + hostname};
   if (tty) env.push_back("TERM=xterm");
+  env.insert(env.end(), link_env.begin(), link_env.end());
   return replace_or_append_env(std::move(env), get_string_array(config, "Env"));
 }
 
@@ -269,7 +272,7 @@ json make_oci_spec(const OciSpecInput& input) {
 
   ProcessParams p;
   p.args = command(input);
-  p.env = base_env(config, input.hostname, tty);
+  p.env = base_env(config, input.hostname, tty, input.link_env);
   p.cwd = get_string(config, "WorkingDir");
   p.user = get_string(config, "User");
   p.tty = tty;
@@ -329,8 +332,8 @@ json make_exec_process(const json& exec_config, const OciSpecInput& container) {
   // Callers that do not say (exec, health checks) get the container's own hostname.
   const std::string hostname =
       container.hostname.empty() ? get_string(config, "Hostname") : container.hostname;
-  p.env =
-      replace_or_append_env(base_env(config, hostname, tty), get_string_array(exec_config, "Env"));
+  p.env = replace_or_append_env(base_env(config, hostname, tty, container.link_env),
+                                get_string_array(exec_config, "Env"));
   p.cwd = get_string(exec_config, "WorkingDir");
   if (p.cwd.empty()) p.cwd = get_string(config, "WorkingDir");
   p.user = get_string(exec_config, "User");

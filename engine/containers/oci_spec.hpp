@@ -31,6 +31,8 @@ struct OciSpecInput {
   // --pid / --ipc container:<donor>: the donor's namespace files (/proc/<pid>/ns/pid|ipc), and
   // for IPC its /dev/shm (/proc/<pid>/root/dev/shm), shared as dockerd shares them. "" otherwise.
   std::string pid_namespace, ipc_namespace, shared_shm;
+  // --link's variables (legacy_links.hpp), between the engine's own and the container's Env.
+  std::vector<std::string> link_env;
 };
 
 // dockerd's default /dev/shm size (64 MiB), shown in inspect as HostConfig.ShmSize.

@@ -242,10 +242,6 @@ d rm vfuser >/dev/null
 capture d create --volumes-from nosuch busybox true
 expect_eq "--volumes-from nosuch: exit 1" "$RC" 1
 expect_contains "--volumes-from nosuch: dockerd's message" "$ERR" "Error response from daemon: No such container: nosuch"
-capture d create --link nosuch:alias busybox true
-expect_contains "--link nosuch: dockerd's message" "$ERR" "could not get container for nosuch: No such container: nosuch"
-capture d create --link donor:alias busybox true
-expect_contains "--link: refused by name until supported" "$ERR" "--link is not supported yet"
 capture d run --rm -v /data busybox true
 expect_contains "-v /data (anonymous volume): a clear error" "$ERR" "anonymous volumes are not supported yet"
 capture d run --rm --ip 172.17.0.99 busybox true

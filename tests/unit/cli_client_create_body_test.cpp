@@ -256,3 +256,12 @@ TEST_CASE("run --mac-address goes into the network's endpoint; a malformed one i
   CHECK_THROWS_WITH(body_for({"--mac-address", "02:42-ac:11:00:99", "busybox"}),
                     Catch::Contains("not a valid mac address"));
 }
+
+TEST_CASE("run --link goes to HostConfig.Links as typed; a malformed one is refused") {
+  CHECK(body_for({"busybox"})["HostConfig"]["Links"].is_null());
+  auto b = body_for({"--link", "db", "--link", "cache:redis", "busybox"});
+  CHECK(b["HostConfig"]["Links"] == Json({"db", "cache:redis"}));
+  CHECK_THROWS_WITH(
+      body_for({"--link", "db:a:b", "busybox"}),
+      "invalid argument \"db:a:b\" for \"--link\" flag: bad format for links: db:a:b");
+}
