@@ -111,7 +111,8 @@ void add_container_data_routes(http::Router& r, ContainerManager& containers,
 
   r.add("POST", "/containers/{id*}/update", [&](http::Request& req, http::Response& res) {
     const auto warnings = containers.update(req.param("id"), req.read_json());
-    res.send_json(200, {{"Warnings", warnings}});
+    // null when there are none, as dockerd answers.
+    res.send_json(200, {{"Warnings", warnings.empty() ? json() : json(warnings)}});
   });
 
   r.add("POST", "/commit", [&](http::Request& req, http::Response& res) {

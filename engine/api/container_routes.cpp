@@ -104,7 +104,7 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
     // Rows are written as JSON text straight from each record, under its lock: no copies of the
     // records, no JSON tree (this answer is most of `docker ps`).
     struct Row {
-      std::string created;
+      TimePoint created;
       std::string json;
     };
     std::vector<Row> rows;
@@ -121,11 +121,11 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
         sized.push_back(c);
         return;
       }
-      rows.push_back({c.created, {}});
+      rows.push_back({created_time(c), {}});
       append_summary_json(rows.back().json, c, std::nullopt, std::nullopt, names_of(c));
     });
     for (const auto& c : sized) {
-      rows.push_back({c.created, {}});
+      rows.push_back({created_time(c), {}});
       const auto [size_rw, size_root_fs] = container_sizes(c, containers, images);
       append_summary_json(rows.back().json, c, size_rw, size_root_fs, names_of(c));
     }

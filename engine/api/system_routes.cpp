@@ -379,7 +379,7 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
     json containers = json::array();
     auto all = ctx.containers.all();
     std::stable_sort(all.begin(), all.end(),
-                     [](const Container& a, const Container& b) { return a.created > b.created; });
+                     [](const Container& a, const Container& b) { return created_before(b, a); });
     for (const auto& c : all) containers.push_back(summary_json(c, true, ctx.containers));
     res.send_json(200, {{"LayersSize", layers_size},
                         {"Images", images},

@@ -83,6 +83,18 @@ Container Container::from_record(const nlohmann::json& j) {
   return c;
 }
 
+TimePoint created_time(const Container& c) {
+  try {
+    return parse_rfc3339(c.created);
+  } catch (const std::exception&) {
+    return TimePoint{};
+  }
+}
+
+bool created_before(const Container& a, const Container& b) {
+  return created_time(a) < created_time(b);
+}
+
 std::string human_duration(int64_t seconds) {
   if (seconds < 1) return "Less than a second";
   if (seconds == 1) return "1 second";

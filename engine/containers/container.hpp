@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/time_format.hpp"
+
 namespace berth::engine {
 
 struct ContainerState {
@@ -59,6 +61,11 @@ struct Container {
   nlohmann::json to_record() const;
   static Container from_record(const nlohmann::json& j);
 };
+
+// When the container was created. (Created texts drop trailing zeros, as Go's RFC3339Nano does,
+// so the texts themselves do not sort.) The epoch for a record without a valid time.
+TimePoint created_time(const Container& c);
+bool created_before(const Container& a, const Container& b);
 
 // "Up 2 seconds", "Exited (0) 5 minutes ago", "Created": the STATUS column of docker ps.
 std::string human_status(const Container& c);

@@ -178,10 +178,30 @@ std::string requested_mac_address(const json& body, const json& hc) {
   return format_mac(*mac);
 }
 
-void validate_host_config(const json& hc) {
+// --network container:X shares X's network, its name and its hosts files: what would change those
+// is refused, in dockerd's words.
+void check_container_network_mode(const json& body, const json& hc) {
   const std::string mode = hc.value("NetworkMode", "default");
-  if (mode.starts_with("container:"))
-    throw InvalidArgument("network mode " + mode + " is not supported yet");
+  if (!mode.starts_with("container:")) return;
+  if (mode.size() == std::string("container:").size())
+    throw InvalidArgument("Invalid network mode: invalid container format container:<name|id>");
+  if (!body.value("Hostname", "").empty())
+    throw InvalidArgument("conflicting options: hostname and the network mode");
+  if (!get_string_array(hc, "Dns").empty())
+    throw InvalidArgument("conflicting options: dns and the network mode");
+  if (!get_string_array(hc, "ExtraHosts").empty())
+    throw InvalidArgument("conflicting options: custom host-to-IP mapping and the network mode");
+  const json* bindings = find_field(hc, "PortBindings");
+  if ((bindings && bindings->is_object() && !bindings->empty()) ||
+      hc.value("PublishAllPorts", false))
+    throw InvalidArgument(
+        "conflicting options: port publishing and the container type network mode");
+  const json* exposed = find_field(body, "ExposedPorts");
+  if (exposed && exposed->is_object() && !exposed->empty())
+    throw InvalidArgument("conflicting options: port exposing and the container type network mode");
+}
+
+void validate_host_config(const json& hc) {
   // Any other name is looked up when the container starts ("network X not found", 404), as
   // dockerd does: a 404 here would make the CLI try to pull the image.
   if (hc.contains("Binds") && hc["Binds"].is_array()) {
@@ -317,9 +337,17 @@ ContainerManager::Created ContainerManager::create(const std::string& requested_
   json host_config = body.value("HostConfig", json::object());
   if (host_config.is_null()) host_config = json::object();
   validate_host_config(host_config);
+  check_container_network_mode(body, host_config);
   refuse_unsupported(body, host_config);
   check_referenced_containers(host_config, [this](const std::string& ref) { resolve(ref); });
   std::vector<ContainerLink> links = requested_links(host_config);
+  // container:NAME is kept as the ID it names, as dockerd keeps it (a name that names nothing yet
+  // fails when the container starts).
+  if (const std::string mode = host_config.value("NetworkMode", ""); mode.starts_with("container:"))
+    try {
+      host_config["NetworkMode"] = "container:" + resolve(mode.substr(10));
+    } catch (const NotFound&) {
+    }
   host_config["Links"] = nullptr;  // inspect shows the recorded links (links_json)
   const std::vector<std::string> warnings = create_warnings(host_config);
 
@@ -373,7 +401,9 @@ ContainerManager::Created ContainerManager::create(const std::string& requested_
 
   Container c;
   c.id = random_id();
-  if (config.value("Hostname", "").empty()) {
+  const bool joins_network =
+      host_config.value("NetworkMode", "").starts_with("container:");  // takes that one's name
+  if (config.value("Hostname", "").empty() && !joins_network) {
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     // With the host's network the container shows the host's name, as with docker.

@@ -139,8 +139,12 @@ std::string container_hosts(const ContainerFilesInput& in) {
 }
 
 // Written afresh at every start, so a write lost to a power cut costs nothing: no fsync.
+ContainerFiles container_files_in(const std::string& dir) {
+  return {dir + "/hostname", dir + "/hosts", dir + "/resolv.conf"};
+}
+
 ContainerFiles write_container_files(const std::string& dir, const ContainerFilesInput& in) {
-  ContainerFiles files{dir + "/hostname", dir + "/hosts", dir + "/resolv.conf"};
+  const ContainerFiles files = container_files_in(dir);
   const std::string extra = extra_host_lines(in);
   if (in.host_network) {
     write_file_replace(files.hostname_path, read_file("/etc/hostname"));

@@ -21,6 +21,9 @@ struct ContainerFilesInput {
   std::vector<std::string> link_lines;   // --link: whole lines (legacy_links.hpp), after those
 };
 
+// The three files' paths in a container's directory.
+ContainerFiles container_files_in(const std::string& dir);
+
 // Writes the three files into `dir`. Throws InvalidArgument naming a malformed --add-host.
 ContainerFiles write_container_files(const std::string& dir, const ContainerFilesInput& input);
 

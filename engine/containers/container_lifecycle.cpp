@@ -256,16 +256,19 @@ void ContainerManager::kill(const std::string& ref, const std::string& signal) {
 }
 
 void ContainerManager::restart(const std::string& ref, std::optional<int> timeout_seconds) {
+  auto e = find(ref);  // a missing container is answered as such (404)
   try {
-    stop(ref, timeout_seconds);
-  } catch (const NotModified&) {
-  }
-  auto e = find(ref);
-  {
+    try {
+      stop(ref, timeout_seconds);
+    } catch (const NotModified&) {
+    }
     std::unique_lock lock(e->mutex);
     e->c.manually_stopped = false;
     start_locked(*e, lock);
     publish(e->c, "restart");
+  } catch (const std::exception& ex) {
+    // dockerd wraps whatever failed in the restart (and answers 500).
+    throw Error("Cannot restart container " + ref + ": " + ex.what());
   }
   std::thread([this, e] { monitor(e); }).detach();
 }
@@ -477,12 +480,37 @@ void ContainerManager::restore() {
   // Oldest first: a linked container is always older than the one linking to it (links name
   // existing containers), and must run before that one starts. (`created` never changes.)
   std::sort(to_start.begin(), to_start.end(),
-            [](const EntryPtr& a, const EntryPtr& b) { return a->c.created < b->c.created; });
+            [](const EntryPtr& a, const EntryPtr& b) { return created_before(a->c, b->c); });
+  std::vector<EntryPtr> waiting_for_links;
+  auto start_restored = [this](const EntryPtr& e) {
+    std::unique_lock lock(e->mutex);
+    start_locked(*e, lock);
+    std::thread([this, e] { monitor(e); }).detach();
+  };
   for (auto& e : to_start) {
     try {
-      std::unique_lock lock(e->mutex);
-      start_locked(*e, lock);
-      std::thread([this, e] { monitor(e); }).detach();
+      start_restored(e);
+    } catch (const std::exception& ex) {
+      // A container it links to may be on its way back (reattached, then restarted by its own
+      // policy): tried again below.
+      if (!e->c.links.empty()) {
+        waiting_for_links.push_back(e);
+        continue;
+      }
+      log::error("cannot restart container", {{"id", e->c.id}, {"error", ex.what()}});
+    }
+  }
+  // As dockerd: up to 5 s for the containers it links to, then one more try.
+  for (auto& e : waiting_for_links) {
+    const Container c = [&] {
+      std::lock_guard lock(e->mutex);
+      return e->c;
+    }();
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!linked_containers_running(c) && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(50ms);
+    try {
+      start_restored(e);
     } catch (const std::exception& ex) {
       log::error("cannot restart container", {{"id", e->c.id}, {"error", ex.what()}});
     }

@@ -104,6 +104,15 @@ std::vector<LinkedContainer> ContainerManager::linked_containers(const Container
   return out;
 }
 
+bool ContainerManager::linked_containers_running(const Container& c) const {
+  try {
+    linked_containers(c);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 void ContainerManager::apply_links(const Container& c, OciSpecInput& in,
                                    ContainerFilesInput& files) const {
   for (const auto& linked : linked_containers(c)) {

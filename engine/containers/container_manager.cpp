@@ -40,6 +40,16 @@ std::string network_mode(const Container& c) {
   return mode == "default" || mode.empty() ? "bridge" : mode;
 }
 
+}  // namespace
+
+// --network container:X: X as it was resolved at create (its ID).
+std::string network_donor_id(const Container& c) {
+  const std::string mode = c.host_config.value("NetworkMode", "");
+  return mode.starts_with("container:") ? mode.substr(10) : "";
+}
+
+namespace {
+
 std::vector<PortBinding> port_bindings(const Container& c) {
   std::vector<PortBinding> out;
   const json bindings = c.host_config.value("PortBindings", json::object());
@@ -325,6 +335,18 @@ Container ContainerManager::running_donor(const Entry& e, const std::string& ref
   return donor->c;
 }
 
+void ContainerManager::join_network_of(Entry& e, const std::string& ref, OciSpecInput& in) const {
+  const Container donor = running_donor(e, ref);
+  if (donor.state.status == "restarting")
+    throw Conflict("Container " + donor.id + " is restarting, wait until the container is running");
+  if (donor.state.status != "running" && donor.state.status != "paused")
+    throw Conflict("cannot join network of a non running container: " + ref);
+  in.network_namespace = "/proc/" + std::to_string(donor.state.pid) + "/ns/net";
+  // Its name too: the hostname file shared with it says so.
+  e.c.config["Hostname"] = donor.config.value("Hostname", "");
+  e.c.config["Domainname"] = donor.config.value("Domainname", "");
+}
+
 void ContainerManager::join_donor_namespaces(const Entry& e, OciSpecInput& in) const {
   const std::string pid_mode = e.c.host_config.value("PidMode", "");
   if (pid_mode.starts_with("container:")) {
@@ -400,6 +422,7 @@ json ContainerManager::host_config_with_volumes_from(const Container& c) const {
 
 void ContainerManager::publish_network(const Container& c, const std::string& action) const {
   const std::string name = network_mode(c);
+  if (name.starts_with("container:")) return;  // no endpoint of its own: dockerd says nothing
   Event ev;
   ev.type = "network";
   ev.action = action;
@@ -587,6 +610,8 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
       in.network_namespace = a.netns_path;
       ip = a.ip_address;
       gateway = a.gateway;
+    } else if (mode.starts_with("container:")) {
+      join_network_of(e, mode.substr(10), in);
     } else if (mode != "none") {
       throw NotFound("network " + mode + " not found");
     }
@@ -614,7 +639,10 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     files_in.extra_hosts = get_string_array(c.host_config, "ExtraHosts");
     // Links reach the linked containers over the default bridge; elsewhere dockerd ignores them.
     if (mode == "bridge") apply_links(c, in, files_in);
-    const ContainerFiles files = write_container_files(container_dir(c.id), files_in);
+    // A container on another's network uses that one's files, as dockerd does.
+    const ContainerFiles files = mode.starts_with("container:")
+                                     ? container_files_in(container_dir(network_donor_id(c)))
+                                     : write_container_files(container_dir(c.id), files_in);
     in.config = c.config;
     in.host_config = host_config_with_volumes_from(e);
     in.rootfs = rootfs_dir(c.id);

@@ -50,6 +50,9 @@ class NotModified : public Error {
   using Error::Error;
 };
 
+// --network container:X: the ID of X as resolved at create ("" on any other network).
+std::string network_donor_id(const Container& c);
+
 class ContainerManager {
  public:
   ContainerManager(ContainerPaths paths, ImageStore& images, NetworkManager& network,
@@ -171,6 +174,7 @@ class ContainerManager {
   // --link at start: each linked container must run on the default bridge (Error in dockerd's
   // words otherwise); its /etc/hosts line and variables go into `files` and `in`.
   std::vector<LinkedContainer> linked_containers(const Container& c) const;
+  bool linked_containers_running(const Container& c) const;
   void apply_links(const Container& c, OciSpecInput& in, ContainerFilesInput& files) const;
   // HostConfig.Links as inspect shows it: ["/db:/web/db"], or null.
   nlohmann::json links_json(const Container& c) const;
@@ -186,6 +190,9 @@ class ContainerManager {
   void save(const Container& c, Durability durability = Durability::synced) const;
   void start_locked(Entry& e, std::unique_lock<std::mutex>& lock);
   void prepare_rootfs(Entry& e);
+  // --network container:X: X must run; the spec joins its network namespace, and the container
+  // takes X's hostname (and, by the caller, its hosts files).
+  void join_network_of(Entry& e, const std::string& ref, OciSpecInput& in) const;
   // --pid/--ipc container:X: the running donor's namespaces (and /dev/shm) for the spec.
   void join_donor_namespaces(const Entry& e, OciSpecInput& in) const;
   void prepare_shareable_shm(const Container& c, OciSpecInput& in) const;

@@ -8,6 +8,7 @@
 #include "common/go_quote.hpp"
 #include "common/json.hpp"
 #include "common/time_format.hpp"
+#include "engine/containers/container_files.hpp"
 #include "engine/containers/container_manager.hpp"
 #include "engine/containers/json_text.hpp"
 #include "engine/images/image_store.hpp"
@@ -59,6 +60,7 @@ const json* attached_endpoint(const Container& c, const std::string& name) {
 
 // NetworkSettings.Networks: the attachment's view while running, an empty endpoint otherwise.
 json networks_json(const Container& c) {
+  if (!network_donor_id(c).empty()) return json::object();  // on another's network: none of its own
   const std::string name = network_name(c);
   const json* endpoint = attached_endpoint(c, name);
   return {{name, endpoint ? *endpoint : detached_endpoint()}};
@@ -200,6 +202,9 @@ ContainerFilter::PortSets ContainerFilter::port_sets(const Container& c) {
 json inspect_json(const Container& c, const ContainerManager& m) {
   const auto& s = c.state;
   const std::string dir = m.container_dir(c.id);
+  // On another container's network the files are that one's.
+  const std::string donor = network_donor_id(c);
+  const ContainerFiles files = container_files_in(donor.empty() ? dir : m.container_dir(donor));
   json config = c.config;
   config["Image"] = c.image;
   for (const char* key : {"Hostname", "Domainname", "User", "WorkingDir"})
@@ -240,9 +245,9 @@ json inspect_json(const Container& c, const ContainerManager& m) {
                     {"StartedAt", s.started_at},
                     {"FinishedAt", s.finished_at}}},
                   {"Image", c.image_id},
-                  {"ResolvConfPath", dir + "/resolv.conf"},
-                  {"HostnamePath", dir + "/hostname"},
-                  {"HostsPath", dir + "/hosts"},
+                  {"ResolvConfPath", files.resolv_conf_path},
+                  {"HostnamePath", files.hostname_path},
+                  {"HostsPath", files.hosts_path},
                   {"LogPath", c.keeps_no_log() ? "" : m.log_path(c.id)},
                   {"Name", c.name},
                   {"RestartCount", c.restart_count},
@@ -396,15 +401,17 @@ void append_summary_json(std::string& out, const Container& c, std::optional<int
   out += '{';
   append_key(out, "Networks");
   out += '{';
-  const std::string network = network_name(c);
-  append_string(out, network);
-  out += ':';
-  const json* endpoint = attached_endpoint(c, network);
-  if (endpoint) {
-    out += endpoint->dump();
-  } else {
-    static const std::string detached = detached_endpoint().dump();
-    out += detached;
+  if (network_donor_id(c).empty()) {  // on another's network: none of its own
+    const std::string network = network_name(c);
+    append_string(out, network);
+    out += ':';
+    const json* endpoint = attached_endpoint(c, network);
+    if (endpoint) {
+      out += endpoint->dump();
+    } else {
+      static const std::string detached = detached_endpoint().dump();
+      out += detached;
+    }
   }
   out += "}},";
   append_key(out, "Ports");
