@@ -203,6 +203,27 @@ std::set<std::string> mount_points_below(const Container& c, const std::string& 
   return points;
 }
 
+// The container's directories mounted below the directory `path` (an extraction target), by their
+// path relative to it: an upload's files below one land in the mounted directory, as in the
+// container. (Files bound on their own, such as /etc/hosts, are only mount points.)
+std::map<std::string, ExtractOptions::Mount> directory_mounts_below(
+    const Container& c, const std::string& container_dir, const std::string& path) {
+  const std::string wanted = in_container(path);
+  const std::string prefix = wanted == "/" ? wanted : wanted + "/";
+  std::map<std::string, ExtractOptions::Mount> mounts;
+  for (const json& m : container_binds(c, container_dir)) {
+    const std::string dest = in_container(m["destination"].get<std::string>());
+    if (dest.size() <= prefix.size() || !dest.starts_with(prefix)) continue;
+    const std::string source = m["source"].get<std::string>();
+    struct stat st {};
+    if (::stat(source.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    const auto& options = m["options"];
+    mounts[dest.substr(prefix.size())] = {
+        source, std::find(options.begin(), options.end(), "ro") != options.end()};
+  }
+  return mounts;
+}
+
 // The entry a docker cp path names: `name` in the directory `dir`. docker resolves the path's
 // directory (symlinks included, inside the root) but not its last element, so a symlink is copied
 // as itself; a trailing "/" or "/." asks for the directory a symlink leads to.
@@ -310,9 +331,9 @@ void ContainerFilesystem::put_archive(const std::string& ref, const std::string&
         throw InvalidArgument("extraction point is not a directory: " + path);
       throw NotFound("Could not find the file " + path + " in container " + ref);
     }
-    extract_tar_into(read, fd_path(fd), no_overwrite_dir_non_dir,
-                     mount_points_below(c, containers_.container_dir(c.id), path),
-                     in_container(path));
+    const std::string dir = containers_.container_dir(c.id);
+    extract_tar_into(read, fd_path(fd), no_overwrite_dir_non_dir, mount_points_below(c, dir, path),
+                     in_container(path), directory_mounts_below(c, dir, path));
   });
 }
 

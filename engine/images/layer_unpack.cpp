@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,11 @@ class Extractor {
       : reader_(reader), options_(options), is_root_(::geteuid() == 0) {
     root_.reset(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!root_) throw_errno("open " + dir.string());
+    for (const auto& [point, mount] : options_.mounts) {
+      UniqueFd fd(::open(mount.source.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!fd) throw_errno("open " + mount.source);
+      mount_roots_.emplace(point, std::move(fd));
+    }
   }
 
   int64_t run() {
@@ -62,15 +68,26 @@ class Extractor {
   // Opens the directory at `parts` below the root. Missing directories are created when `create`
   // is set (and give an empty fd otherwise); a symlink on the way is refused unless resolving in
   // root, where it is followed but cannot leave the root.
+  // Below a mount point the walk goes on in the mounted directory, which is then the root.
   UniqueFd open_dir(const std::vector<std::string>& parts, bool create) {
-    UniqueFd current(::fcntl(root_.get(), F_DUPFD_CLOEXEC, 0));
+    int base = root_.get();
+    UniqueFd current(::fcntl(base, F_DUPFD_CLOEXEC, 0));
     if (!current) throw_errno("dup");
-    std::string prefix;
+    std::string prefix;   // below the target, for messages and mount points
+    std::string in_base;  // below `base`
     for (const auto& part : parts) {
       prefix += prefix.empty() ? part : "/" + part;
+      if (auto mount = mount_roots_.find(prefix); mount != mount_roots_.end()) {
+        base = mount->second.get();
+        current.reset(::fcntl(base, F_DUPFD_CLOEXEC, 0));
+        if (!current) throw_errno("dup");
+        in_base.clear();
+        continue;
+      }
+      in_base += in_base.empty() ? part : "/" + part;
       UniqueFd next;
       if (options_.resolve_in_root) {
-        next = open_in_root(root_.get(), prefix, O_RDONLY | O_DIRECTORY);
+        next = open_in_root(base, in_base, O_RDONLY | O_DIRECTORY);
         if (!next && errno == ENOSYS) options_.resolve_in_root = false;  // pre-5.6 kernels
       }
       if (!options_.resolve_in_root)
@@ -99,6 +116,7 @@ class Extractor {
     const std::string name = clean_member_name(current_name_, reader_.what());
     current_clean_name_ = name;
     if (name.empty()) return;  // "./": the target directory itself
+    refuse_read_only_mount(name);
     auto parts = split(name);
     const std::string base = parts.back();
     parts.pop_back();
@@ -191,6 +209,15 @@ class Extractor {
 
   void directory(int parent, const std::string& base, const std::string& name,
                  archive_entry* entry) {
+    if (auto mount = mount_roots_.find(name); mount != mount_roots_.end()) {
+      // The entry describes the mounted directory itself, as seen in the container.
+      if (options_.mounts.at(name).read_only)
+        throw Error("Error processing tar file(exit status 1): lchown " + named(name) +
+                    ": read-only file system");
+      set_owner_mode_xattrs(mount->second.get(), entry);
+      dir_times_.emplace_back(name, entry_times(entry));
+      return;
+    }
     struct stat st {};
     if (::fstatat(parent, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) {
       if (options_.no_overwrite_dir_non_dir)
@@ -220,6 +247,14 @@ class Extractor {
     if (options_.mount_points.contains(name))
       throw Error("Error processing tar file(exit status 1): unlinkat " + named(name) +
                   ": device or resource busy");
+  }
+
+  // Writing below a read-only mount fails as it does in the container.
+  void refuse_read_only_mount(const std::string& name) const {
+    for (const auto& [point, mount] : options_.mounts)
+      if (mount.read_only && name.starts_with(point + "/"))
+        throw Error("Error processing tar file(exit status 1): open " + named(name) +
+                    ": read-only file system");
   }
 
   void clear_for_non_dir(int parent, const std::string& base) {
@@ -316,6 +351,7 @@ class Extractor {
   ExtractOptions options_;
   bool is_root_;
   UniqueFd root_;
+  std::map<std::string, UniqueFd> mount_roots_;  // options_.mounts, opened
   std::string current_name_;
   std::string
       current_clean_name_;  // current_name_ relative to the target, as clean_member_name makes it

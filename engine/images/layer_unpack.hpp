@@ -6,7 +6,9 @@
 // root), and links are created without ever being followed.
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <set>
+#include <string>
 
 #include "engine/images/archive_io.hpp"
 
@@ -26,6 +28,15 @@ struct ExtractOptions {
   // container: its bind mounts and the engine's /etc/hostname, /etc/hosts, /etc/resolv.conf). An
   // entry that would replace one fails as unlinking a mount point fails: "device or resource busy".
   std::set<std::string> mount_points;
+  // Directories mounted below the target (docker cp into a container: its bind mounts of
+  // directories), by their path relative to it: what the archive holds below one lands in the
+  // mounted directory, as it does in the container (an entry for the mount point itself sets the
+  // mounted directory's owner, mode and times).
+  struct Mount {
+    std::string source;  // the directory on this host
+    bool read_only = false;
+  };
+  std::map<std::string, Mount> mounts;
   // The target as the errors about replacing and mount points name it (docker cp: its path in the
   // container, since dockerd's untar runs chrooted there).
   std::string target_name = "/";

@@ -147,13 +147,15 @@ void write_directory_tar(const fs::path& dir, const WriteFn& write, const std::s
 }
 
 void extract_tar_into(const ReadFn& read, const fs::path& dir, bool no_overwrite_dir_non_dir,
-                      std::set<std::string> mount_points, const std::string& target_name) {
+                      std::set<std::string> mount_points, const std::string& target_name,
+                      std::map<std::string, ExtractOptions::Mount> mounts) {
   TarReader reader(read, "the uploaded archive");
   extract_tar(reader, dir,
               ExtractOptions{.overlay_whiteouts = false,
                              .resolve_in_root = true,
                              .no_overwrite_dir_non_dir = no_overwrite_dir_non_dir,
                              .mount_points = std::move(mount_points),
+                             .mounts = std::move(mounts),
                              .target_name = target_name});
 }
 

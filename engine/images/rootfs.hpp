@@ -2,11 +2,13 @@
 // Container root filesystems: overlay mounts of an image's layers, and tar streams in and out of
 // a directory for `docker export` and `docker cp`.
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "engine/images/image_store.hpp"
+#include "engine/images/layer_unpack.hpp"
 
 namespace berth::engine {
 
@@ -30,9 +32,11 @@ void write_directory_tar(const std::filesystem::path& dir, const WriteFn& write,
 // Extracts a tar (optionally compressed) from `read` into the existing directory `dir`, with the
 // layer unpacking's safety rules except that symlinks already in `dir` are followed inside it, as
 // in a chroot. `no_overwrite_dir_non_dir`: replacing a directory by a non-directory (or the
-// reverse) is an InvalidArgument instead.
+// reverse) is an InvalidArgument instead. `mount_points`, `target_name` and `mounts`: as in
+// ExtractOptions.
 void extract_tar_into(const ReadFn& read, const std::filesystem::path& dir,
                       bool no_overwrite_dir_non_dir, std::set<std::string> mount_points = {},
-                      const std::string& target_name = "/");
+                      const std::string& target_name = "/",
+                      std::map<std::string, ExtractOptions::Mount> mounts = {});
 
 }  // namespace berth::engine

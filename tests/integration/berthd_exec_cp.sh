@@ -82,6 +82,29 @@ expect_fail_with "cp over a stopped container's /etc/hosts fails as well" \
   "unlinkat /etc/hosts: device or resource busy" d cp "$work/over/hostname" bindbox:/etc/hosts
 d rm -f bindbox >/dev/null
 
+# A directory copied over one that holds bind mounts deeper down: what goes below a mount lands in
+# its host directory (the mount point's own mode too), as dockerd's untar inside the container does.
+mkdir -p "$work/tree/sub/deeper" "$work/tree-ro/ro" "$work/nested" "$work/nested-ro"
+echo top >"$work/tree/top.txt"
+echo inner >"$work/tree/sub/inner.txt"
+echo deep >"$work/tree/sub/deeper/d.txt"
+chmod 0700 "$work/tree/sub"
+echo x >"$work/tree-ro/ro/x.txt"
+d run -d --name nestbox -v "$work/nested:/data/sub" -v "$work/nested-ro:/data/ro:ro" busybox sleep 600 >/dev/null
+expect_ok "cp a directory over one holding a bind mount" d cp "$work/tree/." nestbox:/data
+expect_eq "its files below the mount are in the bind's host directory" \
+  "$(cd "$work/nested" && find . | sort | tr '\n' ' ')$(stat -c %a "$work/nested")" \
+  ". ./deeper ./deeper/d.txt ./inner.txt 700"
+capture d exec nestbox sh -c 'cat /data/top.txt /data/sub/inner.txt /data/sub/deeper/d.txt'
+expect_eq "the container sees them through the mount" "$OUT" "top
+inner
+deep"
+capture d cp "$work/tree-ro/." nestbox:/data
+expect_eq "a read-only bind below the target: dockerd's error" "$RC:$ERR" \
+  "1:Error response from daemon: Error processing tar file(exit status 1): lchown /data/ro: read-only file system"
+expect_eq "nothing written into that bind" "$(ls -A "$work/nested-ro")" ""
+d rm -f nestbox >/dev/null
+
 # ---- the engine's files, symlinks, owners, diff and export as dockerd shows them ----
 expect_match "cp out of /etc/hostname: the file the container sees" "$(d cp box:/etc/hostname - | tar -xO)" '^[0-9a-f]{12}$'
 expect_match "cp out of /etc/hostname: the bound file's mode and owner" "$(d cp box:/etc/hostname - | tar -tv)" '^-rw-r--r-- root/root +13 '
