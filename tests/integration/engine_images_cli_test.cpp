@@ -152,7 +152,7 @@ TEST_CASE("the docker CLI loads, lists, tags, saves and removes images", "[image
   CHECK(trimmed(r.stderr_data) == "Error response from daemon: Invalid filter 'colour'");
 }
 
-TEST_CASE("pull says registries are not there yet; docker run reports it", "[images]") {
+TEST_CASE("pull says registries are not there yet and docker run reports it", "[images]") {
   REQUIRE(::geteuid() == 0);
   ImageApi api;
   auto r = api.docker({"pull", "nosuch"});

@@ -34,7 +34,7 @@ void whiteout(const fs::path& path) {
 
 }  // namespace
 
-TEST_CASE("busybox layers mount as an overlay; upper whiteouts hide lower files", "[images]") {
+TEST_CASE("busybox layers mount as an overlay and upper whiteouts hide lower files", "[images]") {
   REQUIRE(::geteuid() == 0);
   ScratchDir dir;
   ImageStore store(dir / "image");

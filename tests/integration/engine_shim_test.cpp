@@ -23,7 +23,7 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-TEST_CASE("shim: attached output is stdcopy-framed and logged; exit 0", "[runtime]") {
+TEST_CASE("shim: attached output is stdcopy-framed and logged and exit 0", "[runtime]") {
   ShimEnv env;
   auto c = env.make("echo", {{"Cmd", {"echo", "hello"}}});
   ShimClient shim = ShimClient::launch(c.launch);
@@ -71,7 +71,8 @@ TEST_CASE("shim: stderr, the engine's files and a non-zero exit", "[runtime]") {
   CHECK(log[1].stream == "stderr");
 }
 
-TEST_CASE("shim: stdin written before start reaches the process; half-close ends it", "[runtime]") {
+TEST_CASE("shim: stdin written before start reaches the process and half-close ends it",
+          "[runtime]") {
   ShimEnv env;
   auto c = env.make("cat", {{"Cmd", {"cat"}}, {"OpenStdin", true}, {"StdinOnce", true}});
   ShimClient shim = ShimClient::launch(c.launch);
@@ -101,7 +102,7 @@ TEST_CASE("shim: a TTY's output is raw and resize sets its size", "[runtime]") {
   CHECK(log[0].text == "30 100\r\n");
 }
 
-TEST_CASE("shim: runtime commands on a running container; SIGKILL exits 137", "[runtime]") {
+TEST_CASE("shim: runtime commands on a running container and SIGKILL exits 137", "[runtime]") {
   ShimEnv env;
   auto c = env.make("sleeper", {{"Cmd", {"sh", "-c", "echo early; exec sleep 1000"}}});
   ShimClient shim = ShimClient::launch(c.launch);
@@ -149,7 +150,7 @@ TEST_CASE("shim: runtime commands on a running container; SIGKILL exits 137", "[
   CHECK_THROWS_AS(runtime.kill(c.id, SIGKILL), NotFound);
 }
 
-TEST_CASE("shim: a client that stops reading is dropped; the log and other clients get all",
+TEST_CASE("shim: a client that stops reading is dropped and the log and other clients get all",
           "[runtime]") {
   ShimEnv env;
   auto c = env.make("flood", {{"Cmd", {"seq", "1", "300000"}}});  // about 2 MB of output
@@ -193,7 +194,7 @@ TEST_CASE("shim: an OOM kill is reported", "[runtime]") {
   CHECK(exit.oom_killed);
 }
 
-TEST_CASE("shim: survives the process that launched it; reconnect", "[runtime]") {
+TEST_CASE("shim: survives the process that launched it and reconnect", "[runtime]") {
   ShimEnv env;
   auto c = env.make("orphan", {{"Cmd", {"sh", "-c", "echo survived"}}});
   int report[2];

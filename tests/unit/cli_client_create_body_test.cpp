@@ -246,7 +246,7 @@ TEST_CASE("run --log-driver none takes no --log-opt, as docker's CLI") {
                     "invalid logging opts for driver none");
 }
 
-TEST_CASE("run --mac-address goes into the network's endpoint; a malformed one is refused") {
+TEST_CASE("run --mac-address goes into the network's endpoint and a malformed one is refused") {
   const Json body = body_for({"--mac-address", "02:42:AC:11:00:99", "busybox"});
   CHECK(body["NetworkingConfig"]["EndpointsConfig"]["default"]["MacAddress"] ==
         "02:42:AC:11:00:99");
@@ -257,7 +257,7 @@ TEST_CASE("run --mac-address goes into the network's endpoint; a malformed one i
                     Catch::Contains("not a valid mac address"));
 }
 
-TEST_CASE("run --link goes to HostConfig.Links as typed; a malformed one is refused") {
+TEST_CASE("run --link goes to HostConfig.Links as typed and a malformed one is refused") {
   CHECK(body_for({"busybox"})["HostConfig"]["Links"].is_null());
   auto b = body_for({"--link", "db", "--link", "cache:redis", "busybox"});
   CHECK(b["HostConfig"]["Links"] == Json({"db", "cache:redis"}));

@@ -10,7 +10,7 @@ using namespace berth;
 using namespace berth::engine;
 using nlohmann::json;
 
-TEST_CASE("--link parses as dockerd's ParseLink", "[engine][links]") {
+TEST_CASE("a --link value parses as dockerd's ParseLink", "[engine][links]") {
   CHECK(parse_link("db").name == "db");
   CHECK(parse_link("db").alias == "db");
   CHECK(parse_link("db:cache").name == "db");
@@ -23,7 +23,7 @@ TEST_CASE("--link parses as dockerd's ParseLink", "[engine][links]") {
   CHECK_THROWS_WITH(parse_link(""), "empty string specified for links");
 }
 
-TEST_CASE("a link's variables: default port, runs of ports, each port, name, env",
+TEST_CASE("a link's variables: default port then runs of ports then each port then name and env",
           "[engine][links]") {
   LinkedContainer db;
   db.link_name = "/web/my-db";
@@ -68,7 +68,7 @@ TEST_CASE("a link's variables: default port, runs of ports, each port, name, env
   CHECK(link_environment(db) == expected);
 }
 
-TEST_CASE("a link without ports: only its name and variables; tcp comes before udp",
+TEST_CASE("a link without ports gives only its name and variables and tcp comes before udp",
           "[engine][links]") {
   LinkedContainer quiet;
   quiet.link_name = "/app/q";

@@ -129,7 +129,7 @@ TEST_CASE("json log: escaping matches dockerd byte for byte", "[runtime]") {
   CHECK(entries[1].text == "q\"b\\s\r\n");
 }
 
-TEST_CASE("json log: lines are assembled per stream; partial lines wait or flush", "[runtime]") {
+TEST_CASE("json log: lines are assembled per stream and partial lines wait or flush", "[runtime]") {
   TempDir dir;
   const std::string path = dir.path("c-json.log");
   JsonLogWriter writer(path);

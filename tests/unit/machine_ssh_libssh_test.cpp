@@ -46,7 +46,7 @@ std::unique_ptr<SshSession> connected(LibsshOptions options = {}) {
 
 }  // namespace
 
-TEST_CASE("libssh: connect returns the server's host key; a recorded one is checked",
+TEST_CASE("libssh: connect returns the server's host key and a recorded one is checked",
           "[.machine_ssh_integration]") {
   auto s = make_libssh_session();
   CHECK(s->connect(target(), in(kSoon)) == env("BERTH_SSH_IT_HOSTKEY"));
