@@ -397,7 +397,7 @@ ContainerManager::Created ContainerManager::create(const std::string& requested_
   for (const auto* part : {&entrypoint, &cmd})
     if (part->is_array())
       for (const auto& a : *part) argv.push_back(a.get<std::string>());
-  if (argv.empty()) throw InvalidArgument("no command specified");
+  if (argv.empty()) throw InvalidArgument("No command specified");
 
   Container c;
   c.id = random_id();

@@ -149,7 +149,11 @@ ContainerFiles write_container_files(const std::string& dir, const ContainerFile
   if (in.host_network) {
     write_file_replace(files.hostname_path, read_file("/etc/hostname"));
     write_file_replace(files.hosts_path, read_file("/etc/hosts") + extra);
-    write_file_replace(files.resolv_conf_path, read_file("/etc/resolv.conf"));
+    // The host's resolver, unless --dns, --dns-search or --dns-option ask for another.
+    const std::string host_resolv_conf = read_file("/etc/resolv.conf");
+    const bool own_dns = !in.dns.empty() || !in.dns_search.empty() || !in.dns_options.empty();
+    write_file_replace(files.resolv_conf_path,
+                       own_dns ? container_resolv_conf(host_resolv_conf, in) : host_resolv_conf);
     return files;
   }
   write_file_replace(files.hostname_path, in.hostname + "\n");

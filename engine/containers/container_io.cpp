@@ -18,6 +18,12 @@ struct ContainerManager::PendingAttach {
   std::string error;
 };
 
+void ContainerManager::fail_pending_attaches(Entry& e, const std::string& error) {
+  for (auto& pending : e.pending) pending->error = error;
+  e.pending.clear();
+  e.changed.notify_all();
+}
+
 void ContainerManager::connect_pending_attach(Entry& e, PendingAttach& pending) {
   try {
     pending.shim_stream =
@@ -92,7 +98,7 @@ void ContainerManager::attach(const std::string& ref, const std::function<Stream
       // No check on the client here: docker half-closes an attach it sends no stdin on, which
       // looks exactly like a client that left. The session ends with the container instead.
       e->changed.wait_for(lock, 1s);
-      if (shutting_down_) {
+      if (shutting_down_ || sessions_closing_) {
         std::erase(e->pending, pending);
         return;
       }

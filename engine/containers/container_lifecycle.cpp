@@ -205,6 +205,7 @@ void ContainerManager::stop(const std::string& ref, std::optional<int> timeout_s
     c.state.status = "exited";
     save(c);
     e->changed.notify_all();
+    publish(c, "stop");
     return;
   }
   if (!c.state.running()) throw NotModified("container already stopped");
@@ -215,20 +216,28 @@ void ContainerManager::stop(const std::string& ref, std::optional<int> timeout_s
   const std::string stop_signal =
       !signal.empty() ? signal : c.config.value("StopSignal", "SIGTERM");
   const int timeout = timeout_seconds.value_or(c.config.value("StopTimeout", 10));
+  // Events as dockerd's: a kill for each signal sent, the exit's die, then stop.
+  const int sig = parse_signal(stop_signal);
   try {
-    runtime_.kill(c.id, parse_signal(stop_signal));
+    runtime_.kill(c.id, sig);
   } catch (const Error& ex) {
     log::debug("stop signal not delivered", {{"id", c.id}, {"error", ex.what()}});
   }
-  if (timeout >= 0 && wait_for_exit(*e, lock, exits, std::chrono::seconds(timeout))) return;
-  if (e->exits > exits || e->removed) return;
-  try {
-    runtime_.kill(c.id, SIGKILL, true);
-  } catch (const Error& ex) {
-    log::debug("SIGKILL not delivered", {{"id", c.id}, {"error", ex.what()}});
+  publish(c, "kill", {{"signal", std::to_string(sig)}});
+  const bool exited =
+      (timeout >= 0 && wait_for_exit(*e, lock, exits, std::chrono::seconds(timeout))) ||
+      e->exits > exits || e->removed;
+  if (!exited) {
+    try {
+      runtime_.kill(c.id, SIGKILL, true);
+    } catch (const Error& ex) {
+      log::debug("SIGKILL not delivered", {{"id", c.id}, {"error", ex.what()}});
+    }
+    publish(c, "kill", {{"signal", std::to_string(SIGKILL)}});
+    if (!wait_for_exit(*e, lock, exits, 30s))
+      throw Error("container " + c.id + " did not exit within 30 seconds of SIGKILL");
   }
-  if (!wait_for_exit(*e, lock, exits, 30s))
-    throw Error("container " + c.id + " did not exit within 30 seconds of SIGKILL");
+  publish(c, "stop");
 }
 
 void ContainerManager::kill(const std::string& ref, const std::string& signal) {
@@ -346,10 +355,21 @@ void ContainerManager::remove_container(const std::string& ref, bool force) {
   auto e = find(ref);
   std::unique_lock lock(e->mutex);
   Container& c = e->c;
-  if (c.state.running() && c.state.status != "restarting") {
+  if (c.state.running()) {
+    // dockerd's refusals, by state.
+    if (!force && c.state.status == "paused")
+      throw Conflict("You cannot remove a paused container " + c.id +
+                     ". Unpause and then stop the container before attempting removal or force "
+                     "remove");
+    if (!force && c.state.status == "restarting")
+      throw Conflict("You cannot remove a restarting container " + c.id +
+                     ". Stop the container before attempting removal or force remove");
     if (!force)
       throw Conflict("You cannot remove a running container " + c.id +
                      ". Stop the container before attempting removal or force remove");
+  }
+  // A restarting container has no process between its runs: it is removed as it is.
+  if (c.state.running() && c.state.status != "restarting") {
     c.manually_stopped = true;
     const uint64_t exits = e->exits;
     if (c.state.status == "paused") runtime_.resume(c.id);

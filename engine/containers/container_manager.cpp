@@ -15,6 +15,7 @@
 #include "engine/containers/container_files.hpp"
 #include "engine/containers/init_layer.hpp"
 #include "engine/containers/oci_spec.hpp"
+#include "engine/containers/stream_pump.hpp"
 #include "engine/containers/trash.hpp"
 #include "engine/containers/working_dir.hpp"
 #include "engine/events.hpp"
@@ -203,6 +204,11 @@ ContainerManager::ContainerManager(ContainerPaths paths, ImageStore& images,
 
 ContainerManager::~ContainerManager() {
   shutdown();
+}
+
+void ContainerManager::close_sessions() {
+  sessions_closing_ = true;  // attaches waiting for a start see it within a second
+  interrupt_stream_pumps();
 }
 
 void ContainerManager::shutdown() {
@@ -678,9 +684,12 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     prepare_ms = lap();
     e.shim = ShimClient::launch(launch);
     launch_ms = lap();
-  } catch (...) {
+  } catch (const std::exception& ex) {
     release_resources(e);
     e.shim.reset();
+    // Clients attached for this start get no stream: their sessions end now, as with dockerd,
+    // instead of waiting for a start that may never come.
+    fail_pending_attaches(e, ex.what());
     throw;
   }
   publish_network(c, "connect");

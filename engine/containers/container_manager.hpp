@@ -62,6 +62,10 @@ class ContainerManager {
   // Loads every record, reattaches to shims of containers that kept running while berthd was down,
   // records the exit of those that ended meanwhile, and applies restart policies.
   void restore();
+  // The first step of berthd's shutdown, before the API server drains its connections: attach and
+  // exec sessions end (their processes keep running), and so do attaches still waiting for a
+  // start, so that no connection outlives the drain.
+  void close_sessions();
   // Stops monitoring (containers keep running: live restore).
   void shutdown();
 
@@ -238,6 +242,9 @@ class ContainerManager {
   void publish(const Container& c, const std::string& action,
                std::map<std::string, std::string> extra = {}) const;
   void connect_pending_attach(Entry& e, PendingAttach& pending);
+  // A start failed: the clients attached for it get no stream, and their sessions end now (as
+  // with dockerd) instead of waiting for a start that may never come.
+  void fail_pending_attaches(Entry& e, const std::string& error);
   bool wait_for_exit(Entry& e, std::unique_lock<std::mutex>& lock, uint64_t exits_before,
                      std::chrono::milliseconds timeout);
   std::string unique_name_locked() const;
@@ -255,6 +262,7 @@ class ContainerManager {
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> linked_from_;
   std::mutex hosts_files_mutex_;  // those updates' read-modify-write of a hosts file
   std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> sessions_closing_{false};
 };
 
 // "10m", "1g", "512k", "100" (bytes) as docker's max-size and --memory read them.

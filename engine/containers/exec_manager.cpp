@@ -155,6 +155,7 @@ void ExecManager::start(const std::string& exec_id, bool detach, Stream* client)
   if (!shim_stream) return;
 
   pump_streams(*client, *shim_stream, launch.open_stdin);
+  if (stream_pumps_interrupted()) return;  // berthd is stopping; the process runs on
   // The client reads the exit code right after the stream ends: have it recorded by then.
   std::unique_lock lock(mutex_);
   changed_.wait_for(lock, 5s, [&] { return !exec->running; });

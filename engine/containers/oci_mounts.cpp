@@ -219,7 +219,10 @@ json make_mounts(const OciSpecInput& input) {
         {"/etc/hostname", input.hostname_file},
         {"/etc/hosts", input.hosts_file}}) {
     if (source.empty() || destinations.contains(destination)) continue;
-    add_user(mount(destination, "bind", source, {"rbind", "rprivate"}));
+    // --read-only covers them too, as with dockerd.
+    std::vector<std::string> options = {"rbind", "rprivate"};
+    if (get_bool(hc, "ReadonlyRootfs")) options.push_back("ro");
+    add_user(mount(destination, "bind", source, options));
   }
   // Parents before children, so a mount over /a/b is not hidden by a later mount over /a.
   std::stable_sort(user.begin(), user.end(), [](const json& a, const json& b) {

@@ -113,7 +113,7 @@ struct ProcessParams {
 
 json make_process(const ProcessParams& p, const OciSpecInput& input) {
   if (p.args.empty() || p.args.front().empty()) {
-    throw InvalidArgument("no command specified");
+    throw InvalidArgument("No command specified");
   }
   const ResolvedUser user = resolve_user(p.user, input.passwd_path, input.group_path,
                                          get_string_array(input.host_config, "GroupAdd"));
@@ -238,7 +238,7 @@ void share_shm(json& mounts, const std::string& donor_shm) {
 std::vector<std::string> command(const OciSpecInput& input) {
   std::vector<std::string> args = get_string_array(input.config, "Entrypoint");
   for (auto& arg : get_string_array(input.config, "Cmd")) args.push_back(std::move(arg));
-  if (args.empty()) throw InvalidArgument("no command specified");
+  if (args.empty()) throw InvalidArgument("No command specified");
   if (get_bool(input.host_config, "Init")) {
     if (input.init_path.empty()) {
       throw InvalidArgument("--init is not available: no init binary installed");
@@ -306,6 +306,11 @@ json make_oci_spec(const OciSpecInput& input) {
     sysctl["net.ipv4.ip_unprivileged_port_start"] = "0";
     sysctl["net.ipv4.ping_group_range"] = "0 2147483647";
   }
+  // --domainname: the NIS domain name through its sysctl, which every runtime applies (the spec's
+  // own "domainname" is newer than runc 1.1), as dockerd sets it. A --sysctl of it wins.
+  if (const std::string domain = get_string(config, "Domainname");
+      !domain.empty() && get_string(hc, "UTSMode") != "host")
+    sysctl["kernel.domainname"] = domain;
   for (const auto& [key, value] : get_string_map(hc, "Sysctls")) sysctl[key] = value;
   if (!sysctl.empty()) linux_section["sysctl"] = sysctl;
 

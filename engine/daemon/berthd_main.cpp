@@ -154,6 +154,7 @@ int run(int argc, char** argv) {
     log::info("shutting down", {{"signal", sig}});
     break;
   }
+  containers.close_sessions();
   server->stop(std::chrono::seconds(5));
   containers.shutdown();
   log::info("berthd stopped; containers keep running");

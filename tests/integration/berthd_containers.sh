@@ -330,12 +330,41 @@ expect_fail_with "pause twice fails" "is already paused" d pause pz
 capture d exec pz true
 expect_eq "exec into a paused container names it as typed (dockerd)" "$ERR" \
   "Error response from daemon: Container pz is paused, unpause the container before exec"
+capture d rm pz
+expect_eq "rm of a paused container: dockerd's refusal" "$RC:$ERR" \
+  "1:Error response from daemon: You cannot remove a paused container $(d inspect -f '{{.Id}}' pz). Unpause and then stop the container before attempting removal or force remove"
 capture d unpause pz
 expect_eq "unpause pz prints pz" "$OUT" "pz"
 capture d inspect -f '{{.State.Status}} {{.State.Paused}}' pz
 expect_eq "inspect: running after unpause" "$OUT" "running false"
 capture d rm -f pz
 expect_eq "rm -f pz" "$OUT" "pz"
+
+# ---- stop and restart as events show them; rm of a restarting container ----
+stop_since=$(date +%s)
+d run -d --name evs busybox sleep 300 >/dev/null
+d stop evs >/dev/null
+d start evs >/dev/null
+d restart -t 1 evs >/dev/null
+d rm -f evs >/dev/null
+sleep 1.1
+capture d events --since "$stop_since" --until "$(($(date +%s) + 1))" --filter container=evs \
+  --filter type=container --format '{{.Action}} {{.Actor.Attributes.signal}}'
+# sleep as PID 1 ignores SIGTERM: each stop ends with SIGKILL, as with dockerd.
+expect_eq "stop and restart: kill per signal, die, stop (then start, restart), as dockerd" \
+  "$(sed 's/ <no value>//' <<<"$OUT" | tr '\n' ',')" \
+  "create,start,kill 15,kill 9,die,stop,start,kill 15,kill 9,die,stop,start,restart,kill 9,die,destroy,"
+d run -d --name rl --restart always busybox sh -c 'sleep 0.3; exit 2' >/dev/null
+restarting() { [ "$(d inspect -f '{{.State.Status}}' rl)" = restarting ]; }
+if wait_until 10 restarting; then
+  capture d rm rl
+  expect_eq "rm of a restarting container: dockerd's refusal" "$RC:$ERR" \
+    "1:Error response from daemon: You cannot remove a restarting container $(d inspect -f '{{.Id}}' rl). Stop the container before attempting removal or force remove"
+else
+  fail "rm of a restarting container: it never showed as restarting"
+fi
+capture d rm -f rl
+expect_eq "rm -f of a restarting container" "$RC:$OUT" "0:rl"
 
 capture d ps -aq
 expect_eq "no containers left" "$OUT" ""

@@ -108,8 +108,33 @@ capture d wait nonet
 expect_eq "wait for a restored container after kill" "$OUT" "137"
 capture d start lines
 expect_eq "start the restored container again" "$OUT" "lines"
-capture d rm -f lines nonet seven
-expect_eq "rm -f all" "$OUT" $'lines\nnonet\nseven'
+# ---- SIGTERM does not wait on sessions whose client vanished, nor on an attach whose start failed ----
+d run -d --name quiet busybox sleep 300 >/dev/null
+quiet_pid=$(d inspect -f '{{.State.Pid}}' quiet)
+berthd_netns_docker attach quiet >/dev/null 2>&1 &
+attach_client=$!
+berthd_netns_docker exec -i quiet sleep 200 </dev/zero >/dev/null 2>&1 &
+exec_client=$!
+capture d run --name failed busybox nosuchcommand
+expect_eq "an attached run whose start fails: exit 127" "$RC" 127
+sleep 1
+# The docker clients themselves (the jobs are the shells around them), as a crash would end them.
+pkill -9 -f 'docker attach quiet' || true
+pkill -9 -f 'docker exec -i quiet' || true
+wait "$attach_client" "$exec_client" 2>/dev/null || true
+kill -TERM "$BERTH_BERTHD_PID"
+if wait_until 3 bash -c "! kill -0 $BERTH_BERTHD_PID"; then
+  pass "SIGTERM with sessions of vanished clients: berthd exits within 3 s"
+else
+  fail "SIGTERM with sessions of vanished clients: berthd exits within 3 s"
+fi
+if process_alive "$quiet_pid"; then pass "the attached container keeps running"; else
+  fail "the attached container keeps running"; fi
+if berthd_netns_restart; then pass "berthd starts again after that"; else
+  fail "berthd starts again after that"; assert_finish; exit 1; fi
+
+capture d rm -f lines nonet seven quiet failed
+expect_eq "rm -f all" "$OUT" $'lines\nnonet\nseven\nquiet\nfailed'
 capture d ps -aq
 expect_eq "no containers left" "$OUT" ""
 

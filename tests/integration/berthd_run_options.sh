@@ -330,4 +330,21 @@ expect_eq "system prune succeeds" "$RC" 0
 
 capture d ps -aq
 expect_eq "no containers left" "$OUT" ""
+# ---- --read-only covers the engine's files; --domainname; DNS options on the host's network ----
+capture d run --rm --read-only busybox sh -c 'echo x >> /etc/hosts; echo x >> /etc/resolv.conf; echo x >> /etc/hostname'
+expect_eq "--read-only: /etc/hosts, /etc/resolv.conf and /etc/hostname are read-only too, as dockerd" "$ERR" \
+  "sh: can't create /etc/hosts: Read-only file system
+sh: can't create /etc/resolv.conf: Read-only file system
+sh: can't create /etc/hostname: Read-only file system"
+capture d run --rm --hostname myhost --domainname example.com busybox cat /proc/sys/kernel/domainname
+expect_eq "--domainname sets the container's NIS domain name" "$OUT" "example.com"
+capture d run --rm --network host --dns 192.0.2.53 --dns-search example.com --dns-option ndots:3 busybox cat /etc/resolv.conf
+expect_eq "--network host with --dns options: dockerd's own resolv.conf" "$OUT" "search example.com
+nameserver 192.0.2.53
+options ndots:3"
+capture d run --rm --network host busybox cat /etc/resolv.conf
+expect_eq "--network host without them: the host's resolv.conf" "$OUT" "$(cat /etc/resolv.conf)"
+capture d create --entrypoint "" busybox
+expect_eq "no command at all: dockerd's words" "$RC:$ERR" "1:Error response from daemon: No command specified"
+
 assert_finish
