@@ -334,6 +334,8 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
     std::optional<int64_t> since, until;
     if (auto s = req.query("since"); s && !s->empty()) since = to_nanos(*s);
     if (auto u = req.query("until"); u && !u->empty()) until = to_nanos(*u);
+    // As dockerd: --until alone replays the retained history up to it.
+    if (until && !since) since = 0;
     auto subscription = ctx.events.subscribe(since);
     res.start_stream(200, "application/json");
     for (;;) {

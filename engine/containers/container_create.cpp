@@ -14,6 +14,7 @@
 #include "common/json.hpp"
 #include "common/time_format.hpp"
 #include "engine/containers/container_manager.hpp"
+#include "engine/containers/health.hpp"
 #include "engine/containers/oci_mounts.hpp"
 #include "engine/containers/oci_seccomp.hpp"
 #include "engine/containers/oci_spec.hpp"
@@ -178,9 +179,42 @@ std::string requested_mac_address(const json& body, const json& hc) {
   return format_mac(*mac);
 }
 
-// --network container:X shares X's network, its name and its hosts files: what would change those
-// is refused, in dockerd's words.
+// What this engine has no way to give, refused in dockerd's words rather than ignored.
+void refuse_unsupported_host_features(const json& hc) {
+  if (const std::string runtime = hc.value("Runtime", "");
+      !runtime.empty() && runtime != "runc" && runtime != "crun")
+    throw InvalidArgument("Unknown runtime specified " + runtime);
+  if (const json* requests = find_field(hc, "DeviceRequests");
+      requests && requests->is_array() && !requests->empty()) {
+    // --gpus: no device driver here. dockerd prints the capabilities as Go prints [][]string.
+    const json& request = requests->front();
+    std::string caps = "[";
+    for (const auto& set : request.value("Capabilities", json::array())) {
+      std::string words;
+      for (const auto& cap : set) words += (words.empty() ? "" : " ") + cap.get<std::string>();
+      caps += (caps.size() > 1 ? " [" : "[") + words + "]";
+    }
+    throw InvalidArgument("could not select device driver \"" + request.value("Driver", "") +
+                          "\" with capabilities: " + caps + "]");
+  }
+  if (const std::string isolation = hc.value("Isolation", "");
+      !isolation.empty() && isolation != "default")
+    throw InvalidArgument("Invalid isolation: \"" + isolation +
+                          "\" - linux only supports 'default'");
+  if (const json* storage = find_field(hc, "StorageOpt");
+      storage && storage->is_object() && !storage->empty())
+    throw InvalidArgument(
+        "--storage-opt is supported only for overlay over xfs with 'pquota' mount option");
+  if (const int64_t adj = hc.value("OomScoreAdj", int64_t{0}); adj < -1000 || adj > 1000)
+    throw InvalidArgument("Invalid value " + std::to_string(adj) +
+                          ", range for oom score adj is [-1000, 1000]");
+}
+
+// --network container:X shares X's network, its name and its hosts files (and --uts host the
+// host's name): what would change those is refused, in dockerd's words.
 void check_container_network_mode(const json& body, const json& hc) {
+  if (hc.value("UTSMode", "") == "host" && !body.value("Hostname", "").empty())
+    throw InvalidArgument("conflicting options: hostname and the UTS mode");
   const std::string mode = hc.value("NetworkMode", "default");
   if (!mode.starts_with("container:")) return;
   if (mode.size() == std::string("container:").size())
@@ -239,13 +273,9 @@ void validate_host_config(const json& hc) {
   validate_swap_needs_memory(hc);
   verify_resources(hc, host_cpuset());
   validate_namespace_modes(hc);
-  const int64_t nano_cpus = hc.value("NanoCpus", int64_t{0});
-  const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-  if (nano_cpus < 0 || nano_cpus > ncpu * 1'000'000'000LL)
-    throw InvalidArgument("Range of CPUs is from 0.01 to " + std::to_string(ncpu) +
-                          ".00, as there are only " + std::to_string(ncpu) + " CPUs available");
   if (hc.value("PidsLimit", int64_t{0}) < -1) throw InvalidArgument("invalid PidsLimit");
   parse_security_options(hc);  // throws naming a bad --security-opt or seccomp profile
+  refuse_unsupported_host_features(hc);
   if (hc.contains("PortBindings") && hc["PortBindings"].is_object()) {
     static const std::regex port_key(R"(^(\d{1,5})(/(tcp|udp|sctp))?$)");
     for (const auto& [key, bindings] : hc["PortBindings"].items()) {
@@ -391,6 +421,7 @@ ContainerManager::Created ContainerManager::create(const std::string& requested_
       exposed[k.find('/') == std::string::npos ? k + "/tcp" : k] = json::object();
   if (!exposed.empty()) config["ExposedPorts"] = exposed;
   config["Image"] = image_ref;
+  HealthConfig::from_config(config);  // a bad health check is refused now, not at start
   if (config.value("StopSignal", "").size()) parse_signal(config["StopSignal"]);
 
   std::vector<std::string> argv;

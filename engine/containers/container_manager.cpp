@@ -705,7 +705,7 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
   c.state.error = "";
   c.state.oom_killed = false;
   c.state.started_at = now_rfc3339();
-  c.state.finished_at = "0001-01-01T00:00:00Z";
+  // FinishedAt keeps the last exit's time while it runs again, as dockerd's does.
   c.has_been_started = true;
   start_health_check(e);
   // Without a restart policy nothing depends on this record surviving a power loss: after one,

@@ -18,6 +18,9 @@ std::chrono::nanoseconds duration_or(const json& hc, std::string_view key,
                                      std::chrono::nanoseconds fallback) {
   const int64_t ns = get_int64(hc, key);
   if (ns < 0) throw InvalidArgument(std::string(key) + " in the health check cannot be negative");
+  // dockerd's floor: 1 ms (0 means the default).
+  if (ns > 0 && ns < 1'000'000)
+    throw InvalidArgument(std::string(key) + " in Healthcheck cannot be less than 1ms");
   return ns == 0 ? fallback : std::chrono::nanoseconds(ns);
 }
 

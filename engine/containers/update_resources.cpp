@@ -1,5 +1,7 @@
 #include "engine/containers/update_resources.hpp"
 
+#include <unistd.h>
+
 #include <charconv>
 #include <fstream>
 #include <vector>
@@ -86,6 +88,13 @@ void verify_cpu(const json& request, const HostCpuset& host) {
   const int64_t nano_cpus = number(request, "NanoCpus");
   const int64_t period = number(request, "CpuPeriod");
   const int64_t quota = number(request, "CpuQuota");
+  const long ncpu = ::sysconf(_SC_NPROCESSORS_ONLN);
+  if (nano_cpus < 0 || nano_cpus > ncpu * 1'000'000'000LL)
+    throw InvalidArgument("Range of CPUs is from 0.01 to " + std::to_string(ncpu) +
+                          ".00, as there are only " + std::to_string(ncpu) + " CPUs available");
+  if (const int64_t shares = number(request, "CpuShares"); shares < 0)
+    throw InvalidArgument("invalid CPU shares (" + std::to_string(shares) +
+                          "): value must be a positive integer");
   if (nano_cpus > 0 && period > 0)
     throw InvalidArgument("Conflicting options: Nano CPUs and CPU Period cannot both be set");
   if (nano_cpus > 0 && quota > 0)

@@ -354,6 +354,16 @@ capture d events --since "$stop_since" --until "$(($(date +%s) + 1))" --filter c
 expect_eq "stop and restart: kill per signal, die, stop (then start, restart), as dockerd" \
   "$(sed 's/ <no value>//' <<<"$OUT" | tr '\n' ',')" \
   "create,start,kill 15,kill 9,die,stop,start,kill 15,kill 9,die,stop,start,restart,kill 9,die,destroy,"
+capture d events --until "$(($(date +%s) + 1))" --filter container=evs --filter event=stop --format '{{.Action}}'
+expect_eq "events --until without --since replays the history, as dockerd" "$OUT" "stop
+stop"
+d run -d --name fin busybox sleep 300 >/dev/null
+d stop -t 0 fin >/dev/null
+finished=$(d inspect -f '{{.State.FinishedAt}}' fin)
+d start fin >/dev/null
+expect_eq "a restarted container keeps its last FinishedAt, as dockerd" \
+  "$(d inspect -f '{{.State.FinishedAt}}' fin)" "$finished"
+d rm -f fin >/dev/null
 d run -d --name rl --restart always busybox sh -c 'sleep 0.3; exit 2' >/dev/null
 restarting() { [ "$(d inspect -f '{{.State.Status}}' rl)" = restarting ]; }
 if wait_until 10 restarting; then

@@ -347,4 +347,27 @@ expect_eq "--network host without them: the host's resolv.conf" "$OUT" "$(cat /e
 capture d create --entrypoint "" busybox
 expect_eq "no command at all: dockerd's words" "$RC:$ERR" "1:Error response from daemon: No command specified"
 
+# ---- what this engine cannot give is refused at create, in dockerd's words, never ignored ----
+refused() {  # refused DESCRIPTION MESSAGE ARGS...
+  local desc=$1 message=$2
+  shift 2
+  capture d create "$@" busybox true
+  expect_eq "$desc" "$RC:$ERR" "1:Error response from daemon: $message"
+}
+refused "--uts host with --hostname" "conflicting options: hostname and the UTS mode" --uts host --hostname foo
+refused "--runtime of an unknown runtime" "Unknown runtime specified bogus" --runtime bogus
+refused "--gpus all (no device driver here)" 'could not select device driver "" with capabilities: [[gpu]]' --gpus all
+refused "--isolation hyperv" "Invalid isolation: \"hyperv\" - linux only supports 'default'" --isolation hyperv
+refused "--storage-opt" "--storage-opt is supported only for overlay over xfs with 'pquota' mount option" --storage-opt size=1G
+refused "--oom-score-adj out of range" "Invalid value 5000, range for oom score adj is [-1000, 1000]" --oom-score-adj 5000
+refused "--health-timeout under 1 ms" "Timeout in Healthcheck cannot be less than 1ms" --health-cmd true --health-timeout 100us
+refused "--cpu-shares below 0" "invalid CPU shares (-1): value must be a positive integer" --cpu-shares -1
+d create --name upd busybox true >/dev/null
+capture d update --cpus 999 upd
+expect_match "update --cpus beyond the host's CPUs: dockerd's range error" "$RC:$ERR" \
+  "^1:Error response from daemon: Range of CPUs is from 0\.01 to [0-9]+\.00, as there are only [0-9]+ CPUs available\$"
+d rm upd >/dev/null
+capture d run --rm --runtime runc --isolation default busybox echo accepted
+expect_eq "--runtime runc and --isolation default are fine" "$OUT" "accepted"
+
 assert_finish
