@@ -110,9 +110,27 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
     std::vector<Row> rows;
     std::vector<Container> sized;  // sizes walk the disk: computed outside the containers' locks
     const auto link_names = containers.link_names();
-    auto names_of = [&](const Container& c) -> const std::vector<std::string>* {
-      const auto it = link_names.find(c.id);
-      return it == link_names.end() ? nullptr : &it->second;
+    // A container whose image reference now names another image, or none (rmi -f, a new tag),
+    // shows its image's ID, as with dockerd. The references are looked up first, outside the
+    // containers' locks.
+    std::map<std::string, std::string> image_of_ref;  // reference -> image ID ("" if none)
+    containers.for_each([&](const Container& c) {
+      if (c.image != c.image_id) image_of_ref.emplace(c.image, "");
+    });
+    for (auto& [ref, id] : image_of_ref) {
+      try {
+        id = images.get(ref).id;
+      } catch (const NotFound&) {
+      }
+    }
+    auto extras_of = [&](const Container& c) {
+      SummaryExtras extras;
+      if (const auto it = link_names.find(c.id); it != link_names.end())
+        extras.link_names = &it->second;
+      if (const auto it = image_of_ref.find(c.image);
+          it != image_of_ref.end() && it->second != c.image_id)
+        extras.image = &c.image_id;
+      return extras;
     };
     containers.for_each([&](const Container& c) {
       if (!all && !c.state.running()) return;
@@ -122,12 +140,12 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
         return;
       }
       rows.push_back({created_time(c), {}});
-      append_summary_json(rows.back().json, c, std::nullopt, std::nullopt, names_of(c));
+      append_summary_json(rows.back().json, c, std::nullopt, std::nullopt, extras_of(c));
     });
     for (const auto& c : sized) {
       rows.push_back({created_time(c), {}});
       const auto [size_rw, size_root_fs] = container_sizes(c, containers, images);
-      append_summary_json(rows.back().json, c, size_rw, size_root_fs, names_of(c));
+      append_summary_json(rows.back().json, c, size_rw, size_root_fs, extras_of(c));
     }
     std::sort(rows.begin(), rows.end(),
               [](const Row& a, const Row& b) { return a.created > b.created; });

@@ -349,8 +349,7 @@ std::pair<int64_t, int64_t> container_sizes(const Container& c, const ContainerM
 // written in sorted order, as nlohmann's std::map objects print them, so the text is what
 // summary rows always were.
 void append_summary_json(std::string& out, const Container& c, std::optional<int64_t> size_rw,
-                         std::optional<int64_t> size_root_fs,
-                         const std::vector<std::string>* link_names) {
+                         std::optional<int64_t> size_root_fs, const SummaryExtras& extras) {
   using namespace json_text;
   std::string command = c.path;
   for (const auto& a : c.args)
@@ -371,7 +370,7 @@ void append_summary_json(std::string& out, const Container& c, std::optional<int
   append_string(out, c.id);
   out += ',';
   append_key(out, "Image");
-  append_string(out, c.image);
+  append_string(out, extras.image ? *extras.image : c.image);
   out += ',';
   append_key(out, "ImageID");
   append_string(out, c.image_id);
@@ -391,8 +390,8 @@ void append_summary_json(std::string& out, const Container& c, std::optional<int
   append_key(out, "Names");
   out += '[';
   append_string(out, c.name);
-  if (link_names)
-    for (const auto& name : *link_names) {
+  if (extras.link_names)
+    for (const auto& name : *extras.link_names) {
       out += ',';
       append_string(out, name);
     }

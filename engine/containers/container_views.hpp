@@ -22,11 +22,17 @@ class ContainerManager;
 class ImageStore;
 
 nlohmann::json inspect_json(const Container& c, const ContainerManager& manager);
+// What a `docker ps` row shows that the record alone does not tell.
+struct SummaryExtras {
+  const std::vector<std::string>* link_names = nullptr;  // as a linked container: "/web/db"
+  // The image as the row names it when the record's reference no longer names the container's
+  // image (removed or retagged): its ID, as dockerd shows it.
+  const std::string* image = nullptr;
+};
 // A `docker ps` row appended to `out` as JSON text; SizeRw and SizeRootFs when `size_rw` is given.
-// `link_names`: the names the container also goes by as a linked container ("/web/db").
 void append_summary_json(std::string& out, const Container& c, std::optional<int64_t> size_rw,
                          std::optional<int64_t> size_root_fs = std::nullopt,
-                         const std::vector<std::string>* link_names = nullptr);
+                         const SummaryExtras& extras = {});
 // The size of the container's writable layer (a walk of its files: not for under a lock).
 int64_t container_size_rw(const Container& c, const ContainerManager& manager);
 // docker's SizeRw and SizeRootFs: the container's own changes, and those plus its image.

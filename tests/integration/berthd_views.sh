@@ -132,4 +132,16 @@ done
 capture d container prune -f --filter until=10m
 expect_eq "container prune --filter until=10m is accepted" "$RC" 0
 
+# ---- ps names the image by ID once the container's reference no longer names it ----
+d tag busybox stale:one
+d create --name stale1 stale:one true >/dev/null
+d create --name stale2 busybox true >/dev/null
+image_id=$(d inspect -f '{{.Image}}' stale1)
+d rmi stale:one >/dev/null
+expect_eq "ps: a removed tag shows as the image's short ID, another reference as itself (dockerd)" \
+  "$(d ps -a --filter name=stale --format '{{.Names}} {{.Image}}' | sort)" \
+  "stale1 ${image_id:7:12}
+stale2 busybox"
+d rm stale1 stale2 >/dev/null
+
 assert_finish
