@@ -335,6 +335,10 @@ void apply_host_config_defaults(json& hc, const std::string& runtime_name) {
 
 std::vector<std::string> create_warnings(const json& hc) {
   std::vector<std::string> warnings;
+  const json* bindings = find_field(hc, "PortBindings");
+  if (hc.value("NetworkMode", "") == "host" && bindings && bindings->is_object() &&
+      !bindings->empty())
+    warnings.push_back("Published ports are discarded when using host network mode");
   if (hc.value("OomKillDisable", false) && hc.value("Memory", int64_t{0}) == 0)
     warnings.push_back(
         "OOM killer is disabled for the container, but no memory limit is set, this can result in "

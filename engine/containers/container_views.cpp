@@ -665,8 +665,10 @@ bool ContainerFilter::matches(const Container& c) const {
     const json mounts = mounts_json(c);
     const bool found = std::any_of(mounts.begin(), mounts.end(), [&](const json& m) {
       const auto& v = values("volume");
+      // A mount without a name (a bind) goes by its source, as dockerd indexes it.
+      const std::string name = m.value("Name", "");
       return std::find(v.begin(), v.end(), m.value("Destination", "")) != v.end() ||
-             std::find(v.begin(), v.end(), m.value("Name", "")) != v.end();
+             std::find(v.begin(), v.end(), name.empty() ? m.value("Source", "") : name) != v.end();
     });
     if (!found) return false;
   }

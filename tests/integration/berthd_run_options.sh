@@ -367,6 +367,9 @@ capture d update --cpus 999 upd
 expect_match "update --cpus beyond the host's CPUs: dockerd's range error" "$RC:$ERR" \
   "^1:Error response from daemon: Range of CPUs is from 0\.01 to [0-9]+\.00, as there are only [0-9]+ CPUs available\$"
 d rm upd >/dev/null
+capture d run --rm --network host -p 8099:80 busybox true
+expect_eq "-p with --network host: dockerd's warning, and the run goes on" "$RC:$ERR" \
+  "0:WARNING: Published ports are discarded when using host network mode"
 capture d run --rm --runtime runc --isolation default busybox echo accepted
 expect_eq "--runtime runc and --isolation default are fine" "$OUT" "accepted"
 

@@ -144,4 +144,12 @@ expect_eq "ps: a removed tag shows as the image's short ID, another reference as
 stale2 busybox"
 d rm stale1 stale2 >/dev/null
 
+vol_dir=$(mktemp -d)
+d create --name withbind -v "$vol_dir:/data" busybox true >/dev/null
+expect_eq "ps --filter volume=<a bind's host source> matches, as dockerd" \
+  "$(d ps -a --filter "volume=$vol_dir" --format '{{.Names}}'):$(d ps -a --filter volume=/data --format '{{.Names}}')" \
+  "withbind:withbind"
+d rm withbind >/dev/null
+rmdir "$vol_dir"
+
 assert_finish
