@@ -276,6 +276,8 @@ void validate_host_config(const json& hc) {
   if (hc.value("PidsLimit", int64_t{0}) < -1) throw InvalidArgument("invalid PidsLimit");
   parse_security_options(hc);  // throws naming a bad --security-opt or seccomp profile
   refuse_unsupported_host_features(hc);
+  for (const auto& [destination, options] : get_string_map(hc, "Tmpfs"))
+    check_tmpfs_options(options);
   if (hc.contains("PortBindings") && hc["PortBindings"].is_object()) {
     static const std::regex port_key(R"(^(\d{1,5})(/(tcp|udp|sctp))?$)");
     for (const auto& [key, bindings] : hc["PortBindings"].items()) {
@@ -360,6 +362,7 @@ std::string ContainerManager::unique_name_locked() const {
 ContainerManager::Created ContainerManager::create(const std::string& requested_name,
                                                    const json& body) {
   if (!body.is_object()) throw InvalidArgument("container config must be a JSON object");
+  if (body.empty()) throw InvalidArgument("Config cannot be empty in order to create a container");
   static const std::regex valid_name(R"(^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$)");
   if (!requested_name.empty() && !std::regex_match(requested_name, valid_name))
     throw InvalidArgument("Invalid container name (" + requested_name +

@@ -84,6 +84,7 @@ void check_destination(const std::string& destination, const std::string& type) 
 // Docker's tmpfs defaults, with exec/suid/dev in the user's options lifting the matching "no…".
 json make_tmpfs(const std::string& destination, const std::string& user_options) {
   check_destination(destination, "tmpfs");
+  check_tmpfs_options(user_options);
   std::vector<std::string> user;
   if (!user_options.empty()) user = split(user_options, ',');
   std::vector<std::string> options;
@@ -108,6 +109,27 @@ std::string clean(std::string path) {
 }
 
 }  // namespace
+
+void check_tmpfs_options(const std::string& options) {
+  static const std::set<std::string> flags = {
+      "defaults",   "ro",          "rw",         "suid",        "nosuid",       "dev",     "nodev",
+      "exec",       "noexec",      "sync",       "async",       "dirsync",      "remount", "mand",
+      "nomand",     "atime",       "noatime",    "diratime",    "nodiratime",   "bind",    "rbind",
+      "unbindable", "runbindable", "private",    "rprivate",    "shared",       "rshared", "slave",
+      "rslave",     "relatime",    "norelatime", "strictatime", "nostrictatime"};
+  static const std::set<std::string> data_keys = {"size",      "mode",      "uid", "gid",
+                                                  "nr_inodes", "nr_blocks", "mpol"};
+  if (options.empty()) return;
+  for (const auto& option : split(options, ',')) {
+    if (option.empty() || flags.contains(option)) continue;
+    const auto eq = option.find('=');
+    if (data_keys.contains(option.substr(0, eq))) continue;
+    // Go's %q of the option split at '=': ["bogus"] or ["key" "value"].
+    std::string quoted = "[\"" + option.substr(0, eq) + "\"";
+    if (eq != std::string::npos) quoted += " \"" + option.substr(eq + 1) + "\"";
+    throw InvalidArgument("invalid tmpfs option " + quoted + "]");
+  }
+}
 
 json parse_bind(const std::string& bind) {
   const auto parts = split(bind, ':');

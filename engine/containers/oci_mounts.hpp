@@ -19,4 +19,9 @@ nlohmann::json parse_bind(const std::string& bind);
 // naming the problem, in dockerd's words where it has them.
 nlohmann::json parse_mount(const nlohmann::json& mount);
 
+// `--tmpfs /dir:OPTIONS`: the mount flags dockerd knows plus size, mode, uid, gid, nr_inodes,
+// nr_blocks and mpol; anything else throws InvalidArgument in dockerd's words ("invalid tmpfs
+// option [\"bogus\"]").
+void check_tmpfs_options(const std::string& options);
+
 }  // namespace berth::engine

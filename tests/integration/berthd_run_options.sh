@@ -370,6 +370,13 @@ d rm upd >/dev/null
 capture d run --rm --network host -p 8099:80 busybox true
 expect_eq "-p with --network host: dockerd's warning, and the run goes on" "$RC:$ERR" \
   "0:WARNING: Published ports are discarded when using host network mode"
+refused "--tmpfs with an option tmpfs does not know" 'invalid tmpfs option ["bogusopt"]' --tmpfs /t:bogusopt
+refused "--tmpfs with an unknown key" 'invalid tmpfs option ["foo" "bar"]' --tmpfs /t:foo=bar
+capture d run --rm --tmpfs /t:size=1m,mode=1777,noexec,uid=0 busybox sh -c 'grep " /t " /proc/mounts | cut -d" " -f4'
+expect_eq "--tmpfs with known flags and data" "$OUT" "rw,nosuid,nodev,noexec,relatime,size=1024k"
+capture berthd_netns_api POST /containers/create -H 'Content-Type: application/json' -d '{}'
+expect_eq "create with an empty config: dockerd's words" "$(sed '/^$/d' <<<"$OUT")" '{"message":"Config cannot be empty in order to create a container"}
+400'
 capture d run --rm --runtime runc --isolation default busybox echo accepted
 expect_eq "--runtime runc and --isolation default are fine" "$OUT" "accepted"
 
