@@ -38,8 +38,9 @@ std::string required_path(const http::Request& req) {
 void add_container_data_routes(http::Router& r, ContainerManager& containers,
                                ContainerFilesystem& fsys) {
   r.add("GET", "/containers/{id*}/top", [&](http::Request& req, http::Response& res) {
-    res.send_json(200,
-                  container_top(containers, req.param("id"), req.query("ps_args").value_or("")));
+    const json top = container_top(containers, req.param("id"), req.query("ps_args").value_or(""));
+    containers.record_event(req.param("id"), "top");
+    res.send_json(200, top);
   });
 
   r.add("GET", "/containers/{id*}/stats", [&](http::Request& req, http::Response& res) {
@@ -97,7 +98,10 @@ void add_container_data_routes(http::Router& r, ContainerManager& containers,
     const std::string id = containers.resolve(req.param("id"));
     bool started = false;
     fsys.export_rootfs(id, [&](std::string_view data) {
-      if (!started) res.start_stream(200, "application/x-tar");
+      if (!started) {
+        containers.record_event(id, "export");
+        res.start_stream(200, "application/x-tar");
+      }
       started = true;
       res.write(data);
     });

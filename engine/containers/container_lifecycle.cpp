@@ -11,6 +11,7 @@
 #include "common/time_format.hpp"
 #include "engine/containers/container_manager.hpp"
 #include "engine/containers/trash.hpp"
+#include "engine/events.hpp"
 #include "engine/images/image_store.hpp"
 #include "engine/network/network_manager.hpp"
 
@@ -553,7 +554,17 @@ std::pair<std::vector<std::string>, int64_t> ContainerManager::prune(
       log::warn("prune skipped a container", {{"id", c.id}, {"error", ex.what()}});
     }
   }
+  // dockerd's event for the prune itself: no actor, the space reclaimed.
+  Event pruned;
+  pruned.type = "container";
+  pruned.action = "prune";
+  pruned.attributes = {{"reclaimed", std::to_string(reclaimed)}};
+  events_.publish(std::move(pruned));
   return {deleted, reclaimed};
+}
+
+void ContainerManager::record_event(const std::string& ref, const std::string& action) {
+  publish(get(ref), action);
 }
 
 }  // namespace berth::engine

@@ -135,6 +135,8 @@ class ContainerManager {
 
   bool image_in_use(const std::string& image_id) const;
   std::vector<std::string> containers_using(const std::string& image_id) const;
+  // A container event for what happens outside the manager (`top`, `export`), as dockerd logs.
+  void record_event(const std::string& ref, const std::string& action);
   std::pair<std::vector<std::string>, int64_t> prune(
       const std::function<bool(const Container&)>& match);
 

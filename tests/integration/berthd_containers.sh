@@ -357,6 +357,21 @@ expect_eq "stop and restart: kill per signal, die, stop (then start, restart), a
 capture d events --until "$(($(date +%s) + 1))" --filter container=evs --filter event=stop --format '{{.Action}}'
 expect_eq "events --until without --since replays the history, as dockerd" "$OUT" "stop
 stop"
+top_since=$(date +%s)
+d run -d --name etx busybox sleep 300 >/dev/null
+d top etx >/dev/null
+d export etx >/dev/null
+d rm -f etx >/dev/null
+d create --name epr busybox true >/dev/null
+d container prune -f >/dev/null
+sleep 1.1
+capture d events --since "$top_since" --until "$(($(date +%s) + 1))" --filter type=container \
+  --filter event=top --filter event=export --filter event=prune \
+  --format '{{.Action}} {{.Actor.Attributes.name}}{{.Actor.Attributes.reclaimed}}'
+expect_eq "top, export and container prune are events too, as with dockerd" \
+  "$(sed 's/<no value>//g' <<<"$OUT")" "top etx
+export etx
+prune 0"
 d run -d --name fin busybox sleep 300 >/dev/null
 d stop -t 0 fin >/dev/null
 finished=$(d inspect -f '{{.State.FinishedAt}}' fin)
@@ -364,9 +379,11 @@ d start fin >/dev/null
 expect_eq "a restarted container keeps its last FinishedAt, as dockerd" \
   "$(d inspect -f '{{.State.FinishedAt}}' fin)" "$finished"
 d rm -f fin >/dev/null
-d run -d --name rl --restart always busybox sh -c 'sleep 0.3; exit 2' >/dev/null
+# Its backoff doubles from 100 ms: after five restarts it waits 3.2 s, long enough to catch it.
+d run -d --name rl --restart always busybox sh -c 'exit 2' >/dev/null
+restarted_5() { [ "$(d inspect -f '{{.RestartCount}}' rl)" -ge 5 ]; }
 restarting() { [ "$(d inspect -f '{{.State.Status}}' rl)" = restarting ]; }
-if wait_until 10 restarting; then
+if wait_until 20 restarted_5 && wait_until 10 restarting; then
   capture d rm rl
   expect_eq "rm of a restarting container: dockerd's refusal" "$RC:$ERR" \
     "1:Error response from daemon: You cannot remove a restarting container $(d inspect -f '{{.Id}}' rl). Stop the container before attempting removal or force remove"
