@@ -96,12 +96,11 @@ void add_container_data_routes(http::Router& r, ContainerManager& containers,
 
   r.add("GET", "/containers/{id*}/export", [&](http::Request& req, http::Response& res) {
     const std::string id = containers.resolve(req.param("id"));
+    // Before the export: it holds the container's lock while it reads a stopped one's files.
+    containers.record_event(id, "export");
     bool started = false;
     fsys.export_rootfs(id, [&](std::string_view data) {
-      if (!started) {
-        containers.record_event(id, "export");
-        res.start_stream(200, "application/x-tar");
-      }
+      if (!started) res.start_stream(200, "application/x-tar");
       started = true;
       res.write(data);
     });
