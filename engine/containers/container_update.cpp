@@ -8,6 +8,7 @@
 #include "engine/events.hpp"
 #include "engine/images/dockerfile_changes.hpp"
 #include "engine/images/image_store.hpp"
+#include "engine/images/reference.hpp"
 
 using nlohmann::json;
 
@@ -61,8 +62,12 @@ std::string ContainerManager::commit(const std::string& ref, const std::string& 
     for (const auto& [k, v] : config_overrides.items())
       if (!v.is_null()) config[k] = v;
   config = apply_changes(std::move(config), changes);
+  // Events in dockerd's order: pause, the new image's tag, commit, unpause.
   const bool paused_here = pause && c.state.status == "running";
-  if (paused_here) runtime_.pause(c.id);
+  if (paused_here) {
+    runtime_.pause(c.id);
+    publish(c, "pause");
+  }
   std::string id;
   try {
     const Image base = images_.get(c.image_id);
@@ -74,11 +79,22 @@ std::string ContainerManager::commit(const std::string& ref, const std::string& 
                                        ImageStore::CommitSource{c.id, c.config});
     id = image.id;
   } catch (...) {
-    if (paused_here) runtime_.resume(c.id);
+    if (paused_here) {
+      runtime_.resume(c.id);
+      publish(c, "unpause");
+    }
     throw;
   }
-  if (paused_here) runtime_.resume(c.id);
+  if (!reference.empty())
+    events_.publish(Event{.type = "image",
+                          .action = "tag",
+                          .id = id,
+                          .attributes = {{"name", Reference::parse(reference).familiar_string()}}});
   publish(c, "commit", {{"comment", comment}});
+  if (paused_here) {
+    runtime_.resume(c.id);
+    publish(c, "unpause");
+  }
   return id;
 }
 

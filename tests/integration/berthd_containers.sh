@@ -372,6 +372,20 @@ expect_eq "top, export and container prune are events too, as with dockerd" \
   "$(sed 's/<no value>//g' <<<"$OUT")" "top etx
 export etx
 prune 0"
+commit_since=$(date +%s)
+d run -d --name cmt busybox sleep 300 >/dev/null
+d commit cmt committed-img >/dev/null
+d rm -f cmt >/dev/null
+d rmi committed-img >/dev/null
+sleep 1.1
+capture d events --since "$commit_since" --until "$(($(date +%s) + 1))" \
+  --filter event=pause --filter event=tag --filter event=commit --filter event=unpause \
+  --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}'
+expect_eq "commit of a running container: pause, the image's tag, commit, unpause, as dockerd" "$OUT" \
+  "container pause cmt
+image tag committed-img:latest
+container commit cmt
+container unpause cmt"
 d run -d --name fin busybox sleep 300 >/dev/null
 d stop -t 0 fin >/dev/null
 finished=$(d inspect -f '{{.State.FinishedAt}}' fin)
