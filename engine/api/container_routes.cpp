@@ -109,14 +109,18 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
     };
     std::vector<Row> rows;
     std::vector<Container> sized;  // sizes walk the disk: computed outside the containers' locks
-    const auto link_names = containers.link_names();
-    // A container whose image reference now names another image, or none (rmi -f, a new tag),
-    // shows its image's ID, as with dockerd. The references are looked up first, outside the
-    // containers' locks.
+    // One pass first, for what a row needs from beyond its own record: the names linked
+    // containers also go by ("/web/db"), and the image references, looked up outside the
+    // containers' locks (a container whose reference now names another image, or none, shows
+    // its image's ID, as with dockerd).
+    std::map<std::string, std::vector<std::string>> link_names;  // linked container's ID -> names
     std::map<std::string, std::string> image_of_ref;  // reference -> image ID ("" if none)
     containers.for_each([&](const Container& c) {
+      for (const auto& link : c.links)
+        link_names[link.child_id].push_back(c.name + "/" + link.alias);
       if (c.image != c.image_id) image_of_ref.emplace(c.image, "");
     });
+    for (auto& [_, names] : link_names) std::sort(names.begin(), names.end());
     for (auto& [ref, id] : image_of_ref) {
       try {
         id = images.get(ref).id;

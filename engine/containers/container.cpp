@@ -83,6 +83,16 @@ Container Container::from_record(const nlohmann::json& j) {
   return c;
 }
 
+std::string network_mode_of(const nlohmann::json& host_config) {
+  const std::string mode = host_config.value("NetworkMode", "default");
+  return mode == "default" || mode.empty() ? "bridge" : mode;
+}
+
+std::string network_donor_id(const Container& c) {
+  const std::string mode = network_mode_of(c.host_config);
+  return mode.starts_with("container:") ? mode.substr(10) : "";
+}
+
 TimePoint created_time(const Container& c) {
   try {
     return parse_rfc3339(c.created);

@@ -62,6 +62,12 @@ struct Container {
   static Container from_record(const nlohmann::json& j);
 };
 
+// The network a HostConfig asks for: "bridge" for the default ("default" or unset), else as given
+// ("host", "none", "container:<id>").
+std::string network_mode_of(const nlohmann::json& host_config);
+// --network container:X: the ID of X as resolved at create ("" on any other network).
+std::string network_donor_id(const Container& c);
+
 // When the container was created. (Created texts drop trailing zeros, as Go's RFC3339Nano does,
 // so the texts themselves do not sort.) The epoch for a record without a valid time.
 TimePoint created_time(const Container& c);

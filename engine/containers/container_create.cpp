@@ -293,23 +293,23 @@ void validate_host_config(const json& hc) {
 // answers 400: a 404 would make the CLI try to pull the image). --link: requested_links.
 void check_referenced_containers(const json& hc,
                                  const std::function<void(const std::string&)>& must_exist) {
-  auto exists = [&](const std::string& ref, const std::string& prefix) {
+  auto exists = [&](const std::string& ref) {
     try {
       must_exist(ref);
     } catch (const NotFound& ex) {
-      throw InvalidArgument(prefix + ex.what());
+      throw InvalidArgument(ex.what());
     }
   };
   for (const char* field : {"PidMode", "IpcMode"}) {
     const std::string mode = hc.value(field, "");
-    if (mode.starts_with("container:")) exists(mode.substr(10), "");
+    if (mode.starts_with("container:")) exists(mode.substr(10));
   }
   for (const auto& entry : get_string_array(hc, "VolumesFrom")) {
     const auto colon = entry.find(':');
     const std::string mode = colon == std::string::npos ? "" : entry.substr(colon + 1);
     if (mode != "" && mode != "ro" && mode != "rw")
       throw InvalidArgument("invalid mode for volumes-from: " + mode);
-    exists(entry.substr(0, colon), "");
+    exists(entry.substr(0, colon));
   }
 }
 

@@ -25,11 +25,6 @@ const char* const kContainerNetworkAndLinks =
     "conflicting options: container type network can't be used with links. This would result in "
     "undefined behavior";
 
-std::string network_mode_of(const json& host_config) {
-  const std::string mode = host_config.value("NetworkMode", "default");
-  return mode == "default" || mode.empty() ? "bridge" : mode;
-}
-
 // "web/db" or "/web/db": the linking container's name and the alias; nullopt for a plain name.
 std::optional<std::pair<std::string, std::string>> split_link_name(const std::string& ref) {
   const std::string path = ref.starts_with("/") ? ref : "/" + ref;
@@ -130,15 +125,6 @@ std::vector<std::string> ContainerManager::link_env(const Container& c) const {
     env.insert(env.end(), vars.begin(), vars.end());
   }
   return env;
-}
-
-std::map<std::string, std::vector<std::string>> ContainerManager::link_names() const {
-  std::map<std::string, std::vector<std::string>> names;
-  for_each([&](const Container& c) {
-    for (const auto& link : c.links) names[link.child_id].push_back(c.name + "/" + link.alias);
-  });
-  for (auto& [_, list] : names) std::sort(list.begin(), list.end());
-  return names;
 }
 
 json ContainerManager::links_json(const Container& c) const {

@@ -36,21 +36,6 @@ std::string now_rfc3339() {
   return rfc3339_nano(std::chrono::system_clock::now());
 }
 
-std::string network_mode(const Container& c) {
-  const std::string mode = c.host_config.value("NetworkMode", "default");
-  return mode == "default" || mode.empty() ? "bridge" : mode;
-}
-
-}  // namespace
-
-// --network container:X: X as it was resolved at create (its ID).
-std::string network_donor_id(const Container& c) {
-  const std::string mode = c.host_config.value("NetworkMode", "");
-  return mode.starts_with("container:") ? mode.substr(10) : "";
-}
-
-namespace {
-
 std::vector<PortBinding> port_bindings(const Container& c) {
   std::vector<PortBinding> out;
   const json bindings = c.host_config.value("PortBindings", json::object());
@@ -427,7 +412,7 @@ json ContainerManager::host_config_with_volumes_from(const Container& c) const {
 }
 
 void ContainerManager::publish_network(const Container& c, const std::string& action) const {
-  const std::string name = network_mode(c);
+  const std::string name = network_mode_of(c.host_config);
   if (name.starts_with("container:")) return;  // no endpoint of its own: dockerd says nothing
   Event ev;
   ev.type = "network";
@@ -599,7 +584,7 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     ensure_working_dir(rootfs_dir(c.id), c.config.value("WorkingDir", ""));
     rootfs_ms = lap();
     OciSpecInput in;
-    const std::string mode = network_mode(c);
+    const std::string mode = network_mode_of(c.host_config);
     std::string ip, gateway;
     if (mode == "host") {
       in.network_namespace = "host";
@@ -693,7 +678,7 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     throw;
   }
   publish_network(c, "connect");
-  if (network_mode(c) == "bridge") update_linking_hosts(c);
+  if (network_mode_of(c.host_config) == "bridge") update_linking_hosts(c);
   // Clients that attached before start get the stream from the very first byte.
   for (auto& pending : e.pending) connect_pending_attach(e, *pending);
   e.pending.clear();

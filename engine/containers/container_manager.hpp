@@ -50,9 +50,6 @@ class NotModified : public Error {
   using Error::Error;
 };
 
-// --network container:X: the ID of X as resolved at create ("" on any other network).
-std::string network_donor_id(const Container& c);
-
 class ContainerManager {
  public:
   ContainerManager(ContainerPaths paths, ImageStore& images, NetworkManager& network,
@@ -115,8 +112,6 @@ class ContainerManager {
   // The variables of the container's links, as its execs get them (computed anew, as dockerd
   // does: a linked container that stopped fails the exec).
   std::vector<std::string> link_env(const Container& c) const;
-  // The names each linked container also goes by ("/web/db"), by its ID: `docker ps` lists them.
-  std::map<std::string, std::vector<std::string>> link_names() const;
   // HostConfig with the mounts of its --volumes-from sources added (inspect's Mounts); the
   // caller must not hold the container's lock.
   nlohmann::json host_config_with_volumes_from(const Container& c) const;

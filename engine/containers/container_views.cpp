@@ -30,12 +30,6 @@ int64_t unix_seconds(const std::string& rfc3339) {
   }
 }
 
-std::string network_name(const Container& c) {
-  const std::string mode = c.host_config.value("NetworkMode", "default");
-  if (mode == "default" || mode.empty() || mode == "bridge") return "bridge";
-  return mode == "none" ? "none" : mode;
-}
-
 // The endpoint docker shows for a network the container is not attached to (stopped, or none).
 const json& detached_endpoint() {
   static const json endpoint = {
@@ -61,7 +55,7 @@ const json* attached_endpoint(const Container& c, const std::string& name) {
 // NetworkSettings.Networks: the attachment's view while running, an empty endpoint otherwise.
 json networks_json(const Container& c) {
   if (!network_donor_id(c).empty()) return json::object();  // on another's network: none of its own
-  const std::string name = network_name(c);
+  const std::string name = network_mode_of(c.host_config);
   const json* endpoint = attached_endpoint(c, name);
   return {{name, endpoint ? *endpoint : detached_endpoint()}};
 }
@@ -401,7 +395,7 @@ void append_summary_json(std::string& out, const Container& c, std::optional<int
   append_key(out, "Networks");
   out += '{';
   if (network_donor_id(c).empty()) {  // on another's network: none of its own
-    const std::string network = network_name(c);
+    const std::string network = network_mode_of(c.host_config);
     append_string(out, network);
     out += ':';
     const json* endpoint = attached_endpoint(c, network);
@@ -646,7 +640,8 @@ bool ContainerFilter::matches(const Container& c) const {
     }
     if (!found) return false;
   }
-  if (!any("network", [&](const std::string& s) { return network_name(c) == s; })) return false;
+  if (!any("network", [&](const std::string& s) { return network_mode_of(c.host_config) == s; }))
+    return false;
   if (!any("health", [&](const std::string& s) {
         const std::string h = c.state.health.is_object() ? c.state.health.value("Status", "") : "";
         return s == (h.empty() ? "none" : h);
