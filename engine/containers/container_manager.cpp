@@ -12,6 +12,7 @@
 #include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/time_format.hpp"
+#include "engine/containers/cgroup_attach_warmer.hpp"
 #include "engine/containers/container_files.hpp"
 #include "engine/containers/init_layer.hpp"
 #include "engine/containers/oci_spec.hpp"
@@ -579,6 +580,7 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
   };
   std::string rootfs_ms, prepare_ms, launch_ms;
   try {
+    const CgroupAttachWarmer warmer;  // until the runtime has put the process in its cgroups
     clear_previous_runtime_state(e);
     prepare_rootfs(e);
     ensure_working_dir(rootfs_dir(c.id), c.config.value("WorkingDir", ""));

@@ -7,6 +7,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/stdcopy.hpp"
+#include "engine/containers/cgroup_attach_warmer.hpp"
 #include "engine/containers/container_manager.hpp"
 #include "engine/containers/oci_spec.hpp"
 #include "engine/containers/stream_pump.hpp"
@@ -130,7 +131,10 @@ void ExecManager::start(const std::string& exec_id, bool detach, Stream* client)
   std::optional<ShimClient> shim;
   std::unique_ptr<Stream> shim_stream;
   try {
-    shim = ShimClient::launch(launch);
+    {
+      const CgroupAttachWarmer warmer;  // until the runtime has put the process in its cgroups
+      shim = ShimClient::launch(launch);
+    }
     if (!detach && client)
       shim_stream =
           shim->attach(launch.open_stdin, exec->config.value("AttachStdout", true),
