@@ -10,6 +10,7 @@
 #include "common/log.hpp"
 #include "common/time_format.hpp"
 #include "engine/containers/container_manager.hpp"
+#include "engine/containers/start_errors.hpp"
 #include "engine/containers/trash.hpp"
 #include "engine/events.hpp"
 #include "engine/images/image_store.hpp"
@@ -59,16 +60,12 @@ void ContainerManager::start(const std::string& ref) {
     start_locked(*e, lock);
   } catch (const std::exception& ex) {
     // As dockerd: the container stays created with the error and the exit code a shell would give
-    // (127 command not found, 126 not executable), and an auto-remove container goes away.
-    const std::string message = ex.what();
+    // (127 command not found, 126 not executable; see start_errors.hpp), and an auto-remove
+    // container goes away.
     Container& c = e->c;
-    c.state.error = message;
-    c.state.exit_code = 128;
-    if (message.find("executable file not found") != std::string::npos ||
-        message.find("no such file or directory") != std::string::npos)
-      c.state.exit_code = 127;
-    else if (message.find("permission denied") != std::string::npos)
-      c.state.exit_code = 126;
+    c.state.error = ex.what();
+    const auto* refused = dynamic_cast<const RuntimeStartRefused*>(&ex);
+    c.state.exit_code = refused ? refused->exit_code() : kStartFailedExitCode;
     save(c);
     if (c.host_config.value("AutoRemove", false)) remove_locked(e, lock);
     throw;

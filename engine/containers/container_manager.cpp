@@ -16,6 +16,7 @@
 #include "engine/containers/container_files.hpp"
 #include "engine/containers/init_layer.hpp"
 #include "engine/containers/oci_spec.hpp"
+#include "engine/containers/start_errors.hpp"
 #include "engine/containers/stream_pump.hpp"
 #include "engine/containers/trash.hpp"
 #include "engine/containers/working_dir.hpp"
@@ -669,7 +670,11 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
       launch.log_max_files = std::max(1, std::stoi(log_config.value("max-file", "1")));
     fs::remove_all(launch.state_dir);
     prepare_ms = lap();
-    e.shim = ShimClient::launch(launch);
+    try {
+      e.shim = ShimClient::launch(launch);
+    } catch (const std::exception& refused) {
+      throw_runtime_start_failure(refused.what(), c.path);
+    }
     launch_ms = lap();
   } catch (const std::exception& ex) {
     release_resources(e);

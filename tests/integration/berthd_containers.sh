@@ -64,6 +64,23 @@ expect_eq "run --rm busybox /nosuchcmd exits 127" "$RC" 127
 expect_contains "run /nosuchcmd: error names the path" "$ERR" '/nosuchcmd'
 capture d run --rm busybox /etc/passwd
 expect_eq "run of a non-executable file exits 126" "$RC" 126
+# dockerd's words for a refused start, through containerd's layers, which users and scripts know.
+expect_contains "run nosuchcmd: dockerd's full message" "$(d run --rm busybox nosuchcmd 2>&1)" \
+  'docker: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "nosuchcmd": executable file not found in $PATH: unknown'
+d create --name refused busybox /etc >/dev/null
+capture berthd_netns_api POST /containers/refused/start
+expect_eq "start of a directory as the command answers 400" "$(tail -n1 <<<"$OUT")" 400
+expect_eq "... and records exit code 126 with the message" \
+  "$(d inspect -f '{{.State.ExitCode}} {{.State.Status}} {{.State.Error}}' refused)" \
+  '126 created failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "/etc": permission denied: unknown'
+d rm refused >/dev/null
+d create --name onto-dir -v /etc/hostname:/etc busybox true >/dev/null
+capture d start onto-dir
+expect_contains "a file mounted onto a directory: dockerd's hint" "$ERR" \
+  "not a directory: unknown: Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path exists and is the expected type"
+expect_eq "... and exit code 127 recorded, as dockerd records it" \
+  "$(d inspect -f '{{.State.ExitCode}}' onto-dir)" 127
+d rm onto-dir >/dev/null
 capture d ps -aq
 expect_eq "failed run --rm leaves no container" "$OUT" ""
 capture d run --rm nosuchimage:1 true
