@@ -65,7 +65,7 @@ void ContainerManager::start(const std::string& ref) {
     Container& c = e->c;
     c.state.error = ex.what();
     const auto* refused = dynamic_cast<const RuntimeStartRefused*>(&ex);
-    c.state.exit_code = refused ? refused->exit_code() : kStartFailedExitCode;
+    c.state.exit_code = refused ? refused->exit_code() : kContainerStartFailedExitCode;
     save(c);
     if (c.host_config.value("AutoRemove", false)) remove_locked(e, lock);
     throw;

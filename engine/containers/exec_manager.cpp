@@ -5,6 +5,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
+#include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/stdcopy.hpp"
 #include "engine/containers/cgroup_attach_warmer.hpp"
@@ -107,6 +108,13 @@ void ExecManager::start(const std::string& exec_id, bool detach, Stream* client)
     in.link_env = containers_.link_env(c);
   } catch (const Error& e) {
     fail_start(*exec, e.what(), detach ? nullptr : client);  // a linked container went away
+    return;
+  }
+  // dockerd leaves a relative `exec -w` to the runtime, whose check of the process says this.
+  const std::string cwd = get_string(exec->config, "WorkingDir");
+  if (!cwd.empty() && cwd.front() != '/') {
+    fail_start(*exec, "OCI runtime exec failed: exec failed: Cwd must be an absolute path: unknown",
+               detach ? nullptr : client);
     return;
   }
   try {

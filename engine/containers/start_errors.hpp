@@ -27,7 +27,7 @@ class RuntimeStartRefused : public InvalidArgument {
 };
 
 // The exit code a start that failed for any other reason records, as dockerd's does.
-constexpr int kStartFailedExitCode = 128;
+constexpr int kContainerStartFailedExitCode = 128;
 
 // Throws RuntimeStartRefused or Error for the runtime's message about starting `command` (the
 // container's Path: its entrypoint, else its command).

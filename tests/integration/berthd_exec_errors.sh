@@ -26,6 +26,10 @@ expect_contains "not executable: permission denied" "$OUT" 'exec: "/etc/passwd":
 capture d exec -w /nonexist target pwd
 expect_eq "missing working directory: exit 126" "$RC" 126
 expect_contains "missing working directory: named" "$OUT" 'chdir to cwd ("/nonexist") set in config.json failed'
+capture d exec -w relative target pwd
+expect_eq "relative working directory: exit 126" "$RC" 126
+expect_eq "relative working directory: runc's words, as dockerd passes them on" "${OUT%$'\r'}" \
+  "OCI runtime exec failed: exec failed: Cwd must be an absolute path: unknown"
 capture d exec -u nosuch target id
 expect_eq "unknown user: exit 126" "$RC" 126
 expect_eq "unknown user: named as dockerd names it" "${OUT%$'\r'}" \
