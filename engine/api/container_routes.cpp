@@ -73,15 +73,6 @@ std::optional<int64_t> parse_tail(const std::string& tail) {
   return std::stoll(tail);
 }
 
-// --details: the entry's attributes (berth records none) and a space before the text, after the
-// timestamp when there is one, as dockerd writes them.
-std::string with_details(std::string_view entry, bool timestamps) {
-  std::string text(entry);
-  const size_t at = timestamps ? text.find(' ') : std::string::npos;
-  text.insert(at == std::string::npos ? 0 : at + 1, " ");
-  return text;
-}
-
 }  // namespace
 
 void add_container_routes(http::Router& r, ContainerManager& containers, ImageStore& images) {
@@ -252,7 +243,7 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
     options.timestamps = req.query_bool("timestamps");
     const std::string tail = req.query("tail").value_or("all");
     options.tail = parse_tail(tail);
-    const bool details = req.query_bool("details");
+    options.details = req.query_bool("details");
     if (auto since = req.query("since"); since && !since->empty() && *since != "0")
       options.since_nano = to_nanos(*since);
     if (auto until = req.query("until"); until && !until->empty() && *until != "0")
@@ -261,9 +252,7 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
     res.start_stream(200, stream_content_type(tty, req));
     containers.logs(
         c.id, options,
-        [&](std::string_view stream, std::string_view entry) {
-          const std::string text =
-              details ? with_details(entry, options.timestamps) : std::string(entry);
+        [&](std::string_view stream, std::string_view text) {
           if (tty)
             res.write(text);
           else

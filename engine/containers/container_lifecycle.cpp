@@ -21,34 +21,6 @@ using namespace std::chrono_literals;
 
 namespace berth::engine {
 
-int64_t parse_byte_size(const std::string& text) {
-  if (text.empty()) throw InvalidArgument("invalid size: (empty)");
-  size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    throw InvalidArgument("invalid size: '" + text + "'");
-  }
-  std::string unit = text.substr(used);
-  for (auto& ch : unit) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (unit.ends_with("ib")) unit.erase(unit.size() - 2);
-  if (unit.ends_with("b")) unit.pop_back();
-  double mul = 1;
-  if (unit == "k")
-    mul = 1024.0;
-  else if (unit == "m")
-    mul = 1024.0 * 1024;
-  else if (unit == "g")
-    mul = 1024.0 * 1024 * 1024;
-  else if (unit == "t")
-    mul = 1024.0 * 1024 * 1024 * 1024;
-  else if (!unit.empty())
-    throw InvalidArgument("invalid size: '" + text + "'");
-  if (value < 0) throw InvalidArgument("invalid size: '" + text + "'");
-  return static_cast<int64_t>(value * mul);
-}
-
 void ContainerManager::start(const std::string& ref) {
   auto e = find(ref);
   std::unique_lock lock(e->mutex);

@@ -15,6 +15,7 @@
 #include "engine/containers/cgroup_attach_warmer.hpp"
 #include "engine/containers/container_files.hpp"
 #include "engine/containers/init_layer.hpp"
+#include "engine/containers/log_options.hpp"
 #include "engine/containers/oci_spec.hpp"
 #include "engine/containers/start_errors.hpp"
 #include "engine/containers/stream_pump.hpp"
@@ -651,8 +652,6 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     in.seccomp_default = paths_.seccomp_profile;
     write_file_replace(bundle_dir(c.id) + "/config.json", make_oci_spec(in).dump(), 0600);
 
-    const json log_config =
-        c.host_config.value("LogConfig", json::object()).value("Config", json::object());
     ShimLaunch launch;
     launch.shim_path = paths_.shim_path;
     launch.id = c.id;
@@ -664,10 +663,13 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     launch.open_stdin = c.config.value("OpenStdin", false);
     launch.stdin_once = c.config.value("StdinOnce", false);
     launch.log_path = c.keeps_no_log() ? "" : log_path(c.id);
-    if (log_config.contains("max-size"))
-      launch.log_max_size = parse_byte_size(log_config.value("max-size", "-1"));
-    if (log_config.contains("max-file"))
-      launch.log_max_files = std::max(1, std::stoi(log_config.value("max-file", "1")));
+    if (!launch.log_path.empty()) {
+      const JsonFileLogOptions log = json_file_log_options(c, launch.log_path);
+      launch.log_max_size = log.max_size;
+      launch.log_max_files = log.max_files;
+      launch.log_compress = log.compress;
+      launch.log_attrs = log.attrs;
+    }
     fs::remove_all(launch.state_dir);
     prepare_ms = lap();
     try {

@@ -262,9 +262,6 @@ class ContainerManager {
   std::atomic<bool> sessions_closing_{false};
 };
 
-// "10m", "1g", "512k", "100" (bytes) as docker's max-size and --memory read them.
-int64_t parse_byte_size(const std::string& text);
-
 // Parses "KILL", "SIGKILL", "9" into a signal number; InvalidArgument("Invalid signal: X").
 int parse_signal(const std::string& text);
 // Whether Linux has signal number `sig` (moby's ValidSignalForPlatform: 1-31 and 34-64).

@@ -7,6 +7,7 @@
 
 #include "common/error.hpp"
 #include "common/time_format.hpp"
+#include "engine/containers/gzip_file.hpp"
 #include "engine/containers/json_log.hpp"
 
 namespace berth::engine {
@@ -103,11 +104,17 @@ void write_fully(int fd, std::string_view data, const std::string& path) {
 
 }  // namespace
 
-JsonLogWriter::JsonLogWriter(std::string path, int64_t max_size, int max_files)
+JsonLogWriter::JsonLogWriter(std::string path, JsonLogLimits limits, std::string attrs)
     : path_(std::move(path)),
-      max_size_(max_size > 0 ? max_size : -1),
-      max_files_(max_files < 1 ? 1 : max_files) {
+      max_size_(limits.max_size > 0 ? limits.max_size : -1),
+      max_files_(limits.max_files < 1 ? 1 : limits.max_files),
+      compress_(limits.compress && max_files_ >= 2),
+      attrs_(std::move(attrs)) {
   open_file();
+}
+
+JsonLogWriter::~JsonLogWriter() {
+  if (compressing_.joinable()) compressing_.join();
 }
 
 void JsonLogWriter::open_file() {
@@ -119,18 +126,32 @@ void JsonLogWriter::open_file() {
 }
 
 // dockerd's rotation: path.N-1 is dropped, each path.i moves to path.i+1, path becomes path.1.
-// With max-file 1 the one file is truncated instead.
+// With compress the rotated files are path.i.gz, and path.1 is gzipped into path.1.gz on a thread
+// of its own, so the container's output never waits for the compressor; the next rotation waits
+// for it, as dockerd's does. With max-file 1 the one file is truncated instead.
 void JsonLogWriter::rotate() {
   fd_.reset();
   if (max_files_ >= 2) {
-    ::unlink((path_ + "." + std::to_string(max_files_ - 1)).c_str());
+    if (compressing_.joinable()) compressing_.join();
+    const std::string extension = compress_ ? ".gz" : "";
+    const auto rotated = [&](int i) { return path_ + "." + std::to_string(i) + extension; };
+    ::unlink(rotated(max_files_ - 1).c_str());
     for (int i = max_files_ - 1; i > 1; --i) {
-      std::string from = path_ + "." + std::to_string(i - 1);
-      std::string to = path_ + "." + std::to_string(i);
-      if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) throw_errno("rotate " + from);
+      if (::rename(rotated(i - 1).c_str(), rotated(i).c_str()) != 0 && errno != ENOENT)
+        throw_errno("rotate " + rotated(i - 1));
     }
     if (::rename(path_.c_str(), (path_ + ".1").c_str()) != 0 && errno != ENOENT) {
       throw_errno("rotate " + path_);
+    }
+    if (compress_) {
+      const std::string extra = "{\"lastTime\":\"" + last_time_ + "\"}";
+      compressing_ = std::thread([from = path_ + ".1", to = rotated(1), extra] {
+        try {
+          gzip_file(from, to, extra);
+        } catch (const std::exception&) {
+          // The rotated file stays as it was, uncompressed, and readers still find it.
+        }
+      });
     }
   }
   fd_.reset(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640));
@@ -145,14 +166,20 @@ void JsonLogWriter::write_entry(std::string_view stream, std::string_view text) 
   append_json_string(line, text);
   line.append(",\"stream\":");
   append_json_string(line, stream);
+  if (!attrs_.empty()) {
+    line.append(",\"attrs\":");
+    line.append(attrs_);
+  }
+  const std::string time = rfc3339_nano(std::chrono::system_clock::now());
   line.append(",\"time\":\"");
-  line.append(rfc3339_nano(std::chrono::system_clock::now()));
+  line.append(time);
   line.append("\"}\n");
   // Like dockerd: rotate before a write once the file has reached max-size, so one entry may
   // take a file past the limit but never gets split across files.
   if (max_size_ > 0 && size_ >= max_size_) rotate();
   write_fully(fd_.get(), line, path_);
   size_ += static_cast<int64_t>(line.size());
+  last_time_ = time;
 }
 
 void JsonLogWriter::write(std::string_view stream, std::string_view data) {

@@ -1,7 +1,8 @@
 #pragma once
 // Docker's json-file log format: one JSON object per line,
-// {"log":"hello\n","stream":"stdout","time":"2024-01-01T00:00:00.000000000Z"}, rotated by size into
-// <path>.1, <path>.2, … (max-size / max-file).
+// {"log":"hello\n","stream":"stdout","time":"2024-01-01T00:00:00.000000000Z"}, with the
+// container's chosen labels and variables as "attrs" before "time" when it has any. Rotated by
+// size into <path>.1, <path>.2, … (max-size / max-file), gzipped as <path>.1.gz, … with compress.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -9,14 +10,24 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "common/unique_fd.hpp"
 
 namespace berth::engine {
 
+struct JsonLogLimits {
+  int64_t max_size = -1;  // bytes per file; -1 for no limit
+  int max_files = 1;
+  bool compress = false;  // gzip rotated files, as dockerd does, off the writing path
+};
+
 class JsonLogWriter {
  public:
-  JsonLogWriter(std::string path, int64_t max_size = -1, int max_files = 1);
+  explicit JsonLogWriter(std::string path, JsonLogLimits limits = {}, std::string attrs = "");
+  ~JsonLogWriter();
+  JsonLogWriter(const JsonLogWriter&) = delete;
+  JsonLogWriter& operator=(const JsonLogWriter&) = delete;
   // Splits `data` into lines (a partial last line waits for its end, or is flushed by flush()).
   void write(std::string_view stream, std::string_view data);
   void flush();
@@ -29,8 +40,12 @@ class JsonLogWriter {
   std::string path_;
   int64_t max_size_;
   int max_files_;
+  bool compress_;
+  std::string attrs_;
   UniqueFd fd_;
   int64_t size_ = 0;
+  std::string last_time_;    // of the newest entry: a gzipped file's header records it
+  std::thread compressing_;  // gzips the newest rotated file; joined before the next rotation
   std::map<std::string, std::string, std::less<>> partial_;  // per stream: text without its newline
 };
 
@@ -39,6 +54,7 @@ struct LogReadOptions {
   bool stderr = true;
   bool follow = false;
   bool timestamps = false;
+  bool details = false;         // each entry's attrs, "k=v,…", and a space before its text
   std::optional<int64_t> tail;  // last N lines (over rotated files too); nullopt = all
   std::optional<int64_t> since_nano, until_nano;
 };

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <climits>
 #include <cstdio>
 #include <ctime>
 #include <map>
@@ -14,6 +16,7 @@
 #include "common/error.hpp"
 #include "common/time_format.hpp"
 #include "common/unique_fd.hpp"
+#include "engine/containers/gzip_file.hpp"
 #include "engine/containers/json_log.hpp"
 
 namespace berth::engine {
@@ -43,6 +46,25 @@ std::string fixed_nano_timestamp(int64_t nanos) {
   return buf;
 }
 
+// Go's url.QueryEscape.
+std::string query_escape(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : text) {
+    const auto b = static_cast<unsigned char>(ch);
+    if (std::isalnum(b) || b == '-' || b == '_' || b == '.' || b == '~') {
+      out += ch;
+    } else if (b == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += kHex[b >> 4];
+      out += kHex[b & 0xF];
+    }
+  }
+  return out;
+}
+
 class Reader {
  public:
   Reader(const LogReadOptions& options,
@@ -50,6 +72,10 @@ class Reader {
       : options_(options), emit_(emit) {}
 
   bool stopped() const { return stopped_; }
+
+  // Entries at or before `nanos` are passed over: a compressed copy of a file already read.
+  void pass_over_through(std::optional<int64_t> nanos) { floor_ = nanos; }
+  int64_t last_seen() const { return last_seen_; }
 
   // Handles complete lines in `data`; keeps an unfinished last line for the next call.
   void feed(std::string_view data) {
@@ -101,6 +127,8 @@ class Reader {
         return;
       }
     }
+    if (floor_ && nanos <= *floor_) return;
+    last_seen_ = nanos;
     if (options_.since_nano && nanos < *options_.since_nano) return;
     if (options_.until_nano && nanos > *options_.until_nano) {
       stopped_ = true;  // entries are in time order: nothing later can qualify
@@ -111,30 +139,68 @@ class Reader {
     if (stream_name == "stdout" && !options_.stdout) return;
     if (stream_name == "stderr" && !options_.stderr) return;
     const auto& text = log->get_ref<const std::string&>();
-    if (options_.timestamps) {
-      emit_(stream_name, fixed_nano_timestamp(nanos) + " " + text);
-    } else {
+    if (!options_.timestamps && !options_.details) {
       emit_(stream_name, text);
+      return;
     }
+    std::string prefix;
+    if (options_.timestamps) prefix = fixed_nano_timestamp(nanos) + " ";
+    if (options_.details) prefix += details(entry) + " ";
+    emit_(stream_name, prefix + text);
+  }
+
+  // docker logs --details: the entry's attributes sorted by name, "k=v" joined by commas, each
+  // part escaped as a URL query, as dockerd writes them.
+  static std::string details(const nlohmann::json& entry) {
+    std::string out;
+    const auto attrs = entry.find("attrs");
+    if (attrs == entry.end() || !attrs->is_object()) return out;
+    for (const auto& [key, value] : attrs->items()) {
+      if (!value.is_string()) continue;
+      if (!out.empty()) out += ',';
+      out += query_escape(key) + "=" + query_escape(value.get_ref<const std::string&>());
+    }
+    return out;
   }
 
   const LogReadOptions& options_;
   const std::function<void(std::string_view, std::string_view)>& emit_;
   std::string carry_;
   bool stopped_ = false;
+  std::optional<int64_t> floor_;
+  int64_t last_seen_ = INT64_MIN;
 };
 
-// Existing log files, oldest first: path.N … path.1, path.
+bool compressed(const std::string& name) {
+  return name.ends_with(".gz");
+}
+
+// Existing log files, oldest first: path.N … path.1, path. A rotated file is path.i, or path.i.gz
+// with compress (path.1 stays plain while it is being compressed).
 std::vector<std::string> log_files(const std::string& path) {
   std::vector<std::string> rotated;
   for (int i = 1;; ++i) {
     std::string name = path + "." + std::to_string(i);
+    if (::access(name.c_str(), F_OK) != 0) name += ".gz";
     if (::access(name.c_str(), F_OK) != 0) break;
     rotated.push_back(name);
   }
   std::vector<std::string> files(rotated.rbegin(), rotated.rend());
   files.push_back(path);
   return files;
+}
+
+// A log file to read from its start: a gzipped one is read through an uncompressed copy. Returns
+// no descriptor (errno set) when the file is not there.
+UniqueFd open_log_file(const std::string& name) {
+  if (!compressed(name)) {
+    UniqueFd fd(::open(name.c_str(), O_RDONLY | O_CLOEXEC));
+    // A rotated file may have been compressed since it was listed.
+    if (fd || errno != ENOENT || ::access((name + ".gz").c_str(), F_OK) != 0) return fd;
+    return gunzip_to_temp_file(name + ".gz");
+  }
+  if (::access(name.c_str(), F_OK) != 0) return UniqueFd();
+  return gunzip_to_temp_file(name);
 }
 
 // Offset in fd where its last `wanted` lines start; `found` says how many lines that covers (fewer
@@ -184,7 +250,7 @@ void read_json_log(const std::string& path, const LogReadOptions& options,
     int64_t wanted = std::max<int64_t>(*options.tail, 0);
     first_file = files.size();
     for (size_t i = files.size(); i-- > 0 && wanted >= 0;) {
-      UniqueFd fd(::open(files[i].c_str(), O_RDONLY | O_CLOEXEC));
+      UniqueFd fd = open_log_file(files[i]);
       if (!fd) continue;
       struct stat st {};
       if (::fstat(fd.get(), &st) != 0) throw_errno("stat " + files[i]);
@@ -203,7 +269,7 @@ void read_json_log(const std::string& path, const LogReadOptions& options,
   // the kernel cannot hand their inode numbers to newer files.
   std::map<ino_t, UniqueFd> finished;
   for (size_t i = first_file; i < files.size(); ++i) {
-    UniqueFd fd(::open(files[i].c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd = open_log_file(files[i]);
     if (!fd) {
       if (errno == ENOENT) continue;
       throw_errno("open " + files[i]);
@@ -253,6 +319,16 @@ void read_json_log(const std::string& path, const LogReadOptions& options,
         all.pop_back();
         std::map<ino_t, UniqueFd> still_there;
         for (const auto& rotated : all) {
+          if (compressed(rotated)) {
+            // A gzipped file is a new copy of entries maybe read already; only newer ones count.
+            UniqueFd fd = open_log_file(rotated);
+            if (!fd) continue;
+            reader.pass_over_through(reader.last_seen());
+            reader.drain(fd.get(), rotated);
+            reader.finish_file();
+            reader.pass_over_through(std::nullopt);
+            continue;
+          }
           UniqueFd fd(::open(rotated.c_str(), O_RDONLY | O_CLOEXEC));
           struct stat rst {};
           if (!fd || ::fstat(fd.get(), &rst) != 0) continue;

@@ -90,7 +90,9 @@ void ShimServer::setup() {
   ::signal(SIGINT, SIG_IGN);
 
   if (!launch_.log_path.empty()) {
-    log_.emplace(launch_.log_path, launch_.log_max_size, launch_.log_max_files);
+    log_.emplace(launch_.log_path,
+                 JsonLogLimits{launch_.log_max_size, launch_.log_max_files, launch_.log_compress},
+                 launch_.log_attrs);
   }
   process_.prepare_stdio();
   SocketAddress address(launch_.state_dir, kSocketFile);

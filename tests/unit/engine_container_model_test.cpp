@@ -35,16 +35,6 @@ TEST_CASE("signals parse by name, SIG-name and number", "[engine][containers]") 
   CHECK_THROWS_WITH(parse_signal("99999999999"), "Invalid signal: 99999999999");
 }
 
-TEST_CASE("byte sizes read like docker's max-size and --memory", "[engine][containers]") {
-  CHECK(parse_byte_size("100") == 100);
-  CHECK(parse_byte_size("10k") == 10 * 1024);
-  CHECK(parse_byte_size("64m") == 64 * 1024 * 1024);
-  CHECK(parse_byte_size("1g") == 1024LL * 1024 * 1024);
-  CHECK(parse_byte_size("2MB") == 2 * 1024 * 1024);
-  CHECK_THROWS_AS(parse_byte_size("lots"), InvalidArgument);
-  CHECK_THROWS_AS(parse_byte_size("5q"), InvalidArgument);
-}
-
 TEST_CASE("durations and STATUS text match docker ps", "[engine][containers]") {
   CHECK(human_duration(0) == "Less than a second");
   CHECK(human_duration(1) == "1 second");

@@ -159,7 +159,7 @@ TEST_CASE("json log: rotation by max-size into path.1 … path.N-1", "[runtime]"
 
   SECTION("max-file 3") {
     {
-      JsonLogWriter writer(path, 300, 3);
+      JsonLogWriter writer(path, {300, 3});
       for (int i = 0; i < 30; ++i) writer.write("stdout", "line " + std::to_string(i) + "\n");
     }
     CHECK(fs::exists(path));
@@ -189,7 +189,7 @@ TEST_CASE("json log: rotation by max-size into path.1 … path.N-1", "[runtime]"
   }
   SECTION("max-file 1 truncates") {
     {
-      JsonLogWriter writer(path, 300, 1);
+      JsonLogWriter writer(path, {300, 1});
       for (int i = 0; i < 30; ++i) writer.write("stdout", "line " + std::to_string(i) + "\n");
     }
     CHECK_FALSE(fs::exists(path + ".1"));
@@ -197,8 +197,8 @@ TEST_CASE("json log: rotation by max-size into path.1 … path.N-1", "[runtime]"
     CHECK(texts(read_all(path)).back() == "line 29\n");
   }
   SECTION("reopening appends and keeps counting the existing size") {
-    { JsonLogWriter(path, 300, 2).write("stdout", std::string(290, 'a') + "\n"); }
-    { JsonLogWriter(path, 300, 2).write("stdout", "next\n"); }
+    { JsonLogWriter(path, {300, 2}).write("stdout", std::string(290, 'a') + "\n"); }
+    { JsonLogWriter(path, {300, 2}).write("stdout", "next\n"); }
     CHECK(fs::exists(path + ".1"));
     CHECK(texts(read_all(path)) ==
           std::vector<std::string>{std::string(290, 'a') + "\n", "next\n"});
@@ -268,7 +268,7 @@ TEST_CASE("json log reader: tail across rotated files", "[runtime]") {
 TEST_CASE("json log reader: follow sees new lines and survives rotation", "[runtime]") {
   TempDir dir;
   const std::string path = dir.path("c-json.log");
-  JsonLogWriter writer(path, 200, 3);
+  JsonLogWriter writer(path, {200, 3});
   writer.write("stdout", "before\n");
 
   std::atomic<bool> writer_done{false};
