@@ -17,6 +17,7 @@
 #include "common/subprocess.hpp"
 #include "common/time_format.hpp"
 #include "engine/api/api_common.hpp"
+#include "engine/build_info.hpp"
 #include "engine/containers/container_manager.hpp"
 #include "engine/containers/container_views.hpp"
 #include "engine/containers/runtime.hpp"
@@ -76,32 +77,98 @@ int64_t to_nanos(const std::string& text) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
-json version_json() {
+// `<program> --version` (the runtime's, the init's), asked once per binary: dockerd asks on every
+// /info, and the answer does not change while berthd runs. `fallback` when it cannot be asked.
+std::string version_output(const std::string& program, const std::string& fallback) {
+  static std::mutex mutex;
+  static std::map<std::string, std::string> outputs;
+  std::lock_guard lock(mutex);
+  auto it = outputs.find(program);
+  if (it != outputs.end()) return it->second;
+  std::string output = fallback;
+  try {
+    auto result = run_capture({program, "--version"}, {}, std::chrono::seconds(5));
+    if (result.status.success()) output = result.stdout_data;
+  } catch (const std::exception& e) {
+    log::warn("cannot ask a program its version", {{"program", program}, {"error", e.what()}});
+  }
+  return outputs[program] = output;
+}
+
+std::string runtime_version_output(const RuntimeInfo& runtime) {
+  return version_output(runtime.path, runtime.version);
+}
+
+// uname -m: /info's Architecture.
+std::string machine() {
+  utsname u{};
+  uname(&u);
+  return u.machine;
+}
+
+// GOARCH's name for this machine: /version's Arch.
+std::string go_arch() {
+  const std::string machine = engine::api::machine();
+  if (machine == "x86_64") return "amd64";
+  if (machine == "aarch64") return "arm64";
+  if (machine == "i686" || machine == "i386") return "386";
+  if (machine.starts_with("armv")) return "arm";
+  return machine;  // ppc64le, s390x, riscv64: the same word in both
+}
+
+// "tini version 0.19.0 - git.de40ad0" → {"0.19.0", "de40ad0"}; Debian's tini has no git part.
+std::pair<std::string, std::string> init_version(const std::string& output) {
+  const std::string line = output.substr(0, output.find('\n'));
+  const size_t at = line.find("version ");
+  if (at == std::string::npos) return {"", ""};
+  const std::string rest = line.substr(at + 8);
+  const std::string version = rest.substr(0, rest.find(' '));
+  const size_t git = rest.find("git.");
+  return {version, git == std::string::npos ? "" : rest.substr(git + 4)};
+}
+
+json version_json(const SystemContext& ctx) {
   const std::string kernel = kernel_version();
-  const json engine = {{"Name", "Engine"},
-                       {"Version", BERTH_VERSION},
-                       {"Details",
-                        {{"ApiVersion", "1.50"},
-                         {"Arch", "amd64"},
-                         {"BuildTime", ""},
-                         {"Experimental", "false"},
-                         {"GitCommit", "berth"},
-                         {"GoVersion", "n/a (C++)"},
-                         {"KernelVersion", kernel},
-                         {"MinAPIVersion", "1.24"},
-                         {"Os", "linux"}}}};
+  const std::string arch = go_arch();
+  json components = json::array();
+  components.push_back({{"Name", "Engine"},
+                        {"Version", BERTH_VERSION},
+                        {"Details",
+                         {{"ApiVersion", "1.50"},
+                          {"Arch", arch},
+                          {"BuildTime", kBuildTime},
+                          {"Experimental", "false"},
+                          {"GitCommit", kBuildCommit},
+                          {"GoVersion", "n/a (C++)"},
+                          {"KernelVersion", kernel},
+                          {"MinAPIVersion", "1.24"},
+                          {"Os", "linux"}}}});
+  // The parts under the engine, as dockerd lists containerd, runc and docker-init: berthd drives
+  // the runtime itself, so there is no containerd.
+  const std::string runtime_output = runtime_version_output(ctx.default_runtime);
+  const std::string runtime_line = runtime_output.substr(0, runtime_output.find('\n'));
+  const size_t version_at = runtime_line.find("version ");
+  components.push_back(
+      {{"Name", ctx.default_runtime.name},
+       {"Version", version_at == std::string::npos ? "" : runtime_line.substr(version_at + 8)},
+       {"Details", {{"GitCommit", runtime_commit(runtime_output)}}}});
+  if (!ctx.config.init_path.empty()) {
+    const auto [version, commit] = init_version(version_output(ctx.config.init_path, ""));
+    components.push_back(
+        {{"Name", "docker-init"}, {"Version", version}, {"Details", {{"GitCommit", commit}}}});
+  }
   return {{"Platform", {{"Name", "berth Engine"}}},
-          {"Components", {engine}},
+          {"Components", components},
           {"Version", BERTH_VERSION},
           {"ApiVersion", "1.50"},
           {"MinAPIVersion", "1.24"},
-          {"GitCommit", "berth"},
+          {"GitCommit", kBuildCommit},
           {"GoVersion", "n/a (C++)"},
           {"Os", "linux"},
-          {"Arch", "amd64"},
+          {"Arch", arch},
           {"KernelVersion", kernel},
           {"Experimental", false},
-          {"BuildTime", ""}};
+          {"BuildTime", kBuildTime}};
 }
 
 // What `docker info` lists under "Security Options": the containers' default seccomp profile
@@ -111,25 +178,6 @@ json security_options(const SystemContext& ctx) {
   json out = json::array({"name=seccomp,profile=" + (profile.empty() ? "builtin" : profile)});
   if (ctx.cgroups.version == 2) out.push_back("name=cgroupns");
   return out;
-}
-
-// `<runtime> --version`, asked once per binary (dockerd asks on every /info; the answer does not
-// change while berthd runs).
-std::string runtime_version_output(const RuntimeInfo& runtime) {
-  static std::mutex mutex;
-  static std::map<std::string, std::string> outputs;
-  std::lock_guard lock(mutex);
-  auto it = outputs.find(runtime.path);
-  if (it != outputs.end()) return it->second;
-  std::string output = runtime.version;
-  try {
-    auto result = run_capture({runtime.path, "--version"}, {}, std::chrono::seconds(5));
-    if (result.status.success()) output = result.stdout_data;
-  } catch (const std::exception& e) {
-    log::warn("cannot ask the runtime its version",
-              {{"runtime", runtime.path}, {"error", e.what()}});
-  }
-  return outputs[runtime.path] = output;
 }
 
 // dockerd's sysinfo: --oom-kill-disable works where the v1 memory controller has oom_control
@@ -228,7 +276,7 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
   r.add("HEAD", "/_ping", ping);
 
   r.add("GET", "/version",
-        [](http::Request&, http::Response& res) { res.send_json(200, version_json()); });
+        [&ctx](http::Request&, http::Response& res) { res.send_json(200, version_json(ctx)); });
 
   r.add("GET", "/info", [&ctx](http::Request&, http::Response& res) {
     int running = 0, paused = 0, stopped = 0;
@@ -290,7 +338,7 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
         {"OperatingSystem", os_pretty_name()},
         {"OSVersion", os_version()},
         {"OSType", "linux"},
-        {"Architecture", "x86_64"},
+        {"Architecture", machine()},
         {"IndexServerAddress", "https://index.docker.io/v1/"},
         {"RegistryConfig",
          {{"InsecureRegistryCIDRs", {"127.0.0.0/8"}},
@@ -323,7 +371,10 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
         // berthd drives the runtime itself: there is no containerd to name.
         {"ContainerdCommit", {{"ID", ""}}},
         {"RuncCommit", {{"ID", runtime_commit(runtime_version_output(ctx.default_runtime))}}},
-        {"InitCommit", {{"ID", ""}}},
+        {"InitCommit",
+         {{"ID", ctx.config.init_path.empty()
+                     ? ""
+                     : init_version(version_output(ctx.config.init_path, "")).second}}},
         {"SecurityOptions", security_options(ctx)},
         {"Warnings", info_warnings(ctx, forwarding)}};
     res.send_json(200, info);

@@ -35,6 +35,18 @@ expect_contains "docker version: 'Server: berth Engine'" "$OUT" $'\nServer: bert
 expect_match "docker version: server API version 1.50, minimum 1.24" "$OUT" \
   $'\n  API version: +1\\.50 \\(minimum version 1\\.24\\)\n'
 expect_not_contains "docker version: client not downgraded" "$OUT" "downgraded"
+if git -C "$source_dir" rev-parse --git-dir >/dev/null 2>&1; then
+  expect_contains "docker version: the commit berthd was built from" "$OUT" \
+    $'\n  Git commit:       '"$(git -C "$source_dir" log -1 --format=%h)"$'\n'
+  expect_contains "docker version: built at that commit's time, as the CLI prints it" "$OUT" \
+    $'\n  Built:            '"$(TZ=UTC git -C "$source_dir" log -1 --date='format-local:%a %b %e %H:%M:%S %Y' --format=%cd)"$'\n'
+fi
+runtime=runc
+[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && runtime=crun
+expect_contains "docker version: the runtime under the engine, with its version" "$OUT" \
+  $'\n '"$runtime"$':\n  Version:          '"$("$runtime" --version | sed -n "1s/^$runtime version //p")"$'\n'
+expect_match "docker version: docker-init and its version" "$OUT" \
+  $'\n docker-init:\n  Version: +[0-9]+\\.[0-9]+\\.[0-9]+\n'
 capture d version --format '{{.Server.APIVersion}}|{{.Server.MinAPIVersion}}|{{.Client.APIVersion}}|{{.Server.Os}}|{{.Server.Arch}}'
 expect_eq "docker version --format API versions, os, arch" "$OUT" "1.50|1.24|1.50|linux|amd64"
 
