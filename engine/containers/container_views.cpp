@@ -198,7 +198,10 @@ json inspect_json(const Container& c, const ContainerManager& m) {
   const std::string dir = m.container_dir(c.id);
   // On another container's network the files are that one's.
   const std::string donor = network_donor_id(c);
-  const ContainerFiles files = container_files_in(donor.empty() ? dir : m.container_dir(donor));
+  // dockerd names the files, and the log, once they exist: from the first start on.
+  const ContainerFiles files =
+      !c.has_been_started ? ContainerFiles{}
+                          : container_files_in(donor.empty() ? dir : m.container_dir(donor));
   json config = c.config;
   config["Image"] = c.image;
   for (const char* key : {"Hostname", "Domainname", "User", "WorkingDir"})
@@ -242,7 +245,7 @@ json inspect_json(const Container& c, const ContainerManager& m) {
                   {"ResolvConfPath", files.resolv_conf_path},
                   {"HostnamePath", files.hostname_path},
                   {"HostsPath", files.hosts_path},
-                  {"LogPath", c.keeps_no_log() ? "" : m.log_path(c.id)},
+                  {"LogPath", c.keeps_no_log() || !c.has_been_started ? "" : m.log_path(c.id)},
                   {"Name", c.name},
                   {"RestartCount", c.restart_count},
                   {"Driver", "overlay2"},
@@ -269,6 +272,15 @@ json inspect_json(const Container& c, const ContainerManager& m) {
 json ContainerManager::inspect(const std::string& ref) const {
   const Container c = get(ref);
   json out = inspect_json(c, *this);
+  // The overlay's lower layers, top first: the container's init layer, then the image's.
+  try {
+    std::string lower = init_layer_dir(c.id);
+    for (const auto& layer : images_.layer_dirs(images_.get(c.image_id)))
+      lower += ":" + layer.string();
+    out["GraphDriver"]["Data"]["LowerDir"] = lower;
+  } catch (const NotFound&) {
+    // The image went away under a forced rmi: its layers are no longer named.
+  }
   out["HostConfig"]["Links"] = links_json(c);
   // --volumes-from: the sources' mounts are the container's too, as dockerd lists them.
   if (c.host_config.contains("VolumesFrom") && c.host_config["VolumesFrom"].is_array() &&

@@ -152,4 +152,19 @@ expect_eq "ps --filter volume=<a bind's host source> matches, as dockerd" \
 d rm withbind >/dev/null
 rmdir "$vol_dir"
 
+# ---- inspect: the files once started, the overlay's layers ----
+d create --name files busybox true >/dev/null
+expect_eq "a created container names no files and no log yet, as dockerd" \
+  "$(d inspect -f '{{.ResolvConfPath}}|{{.HostnamePath}}|{{.HostsPath}}|{{.LogPath}}' files)" "|||"
+d start files >/dev/null
+capture d inspect -f '{{.ResolvConfPath}}|{{.HostnamePath}}|{{.HostsPath}}|{{.LogPath}}' files
+expect_match "once started it names them" "$OUT" '^/.*/resolv\.conf\|/.*/hostname\|/.*/hosts\|/.*-json\.log$'
+lower=$(d inspect -f '{{.GraphDriver.Data.LowerDir}}' files)
+expect_eq "GraphDriver.Data.LowerDir: the init layer, then busybox's one layer" \
+  "$(tr ':' '\n' <<<"$lower" | wc -l)" 2
+lower_ok=yes
+for dir in ${lower//:/ }; do [ -d "$dir" ] || lower_ok="missing $dir"; done
+expect_eq "... each of them a directory" "$lower_ok" yes
+d rm files >/dev/null
+
 assert_finish
