@@ -62,14 +62,21 @@ std::string repo_tag_reference(const std::string& repo, const std::string& tag) 
   return ref.string();
 }
 
-// One event per answer item of a removal: untag for references, delete for images.
+// One event per answer item of a removal: untag for references, delete for images. dockerd names
+// the image by its ID in both. A prune (no `target_id`) lists each image's untags before its
+// deletion, so an untag belongs to the next deleted image.
 void publish_removals(EventBus& events, const std::vector<json>& items,
                       const std::set<std::string>& image_ids, const std::string& target_id) {
-  for (const auto& item : items) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    const json& item = items[i];
     if (item.contains("Untagged")) {
-      const std::string ref = item["Untagged"].get<std::string>();
-      publish(events, "untag", target_id.empty() ? ref : target_id,
-              target_id.empty() ? ref : target_id);
+      std::string id = target_id;
+      for (size_t next = i + 1; id.empty() && next < items.size(); ++next)
+        if (items[next].contains("Deleted") &&
+            image_ids.count(items[next]["Deleted"].get<std::string>()))
+          id = items[next]["Deleted"].get<std::string>();
+      if (id.empty()) id = item["Untagged"].get<std::string>();
+      publish(events, "untag", id, id);
     }
     if (item.contains("Deleted")) {
       const std::string id = item["Deleted"].get<std::string>();

@@ -160,4 +160,19 @@ expect_eq "the container survives rmi -f of its image" "$OUT" "holder"
 capture d rm holder
 expect_eq "docker rm holder" "$OUT" "holder"
 
+# ---- image prune -a: its events name each image by ID, as dockerd's do ----
+d load -qi "$BERTH_TEST_IMAGE" >/dev/null
+d tag busybox mybox:1
+prune_id=$(d image inspect -f '{{.Id}}' busybox)
+prune_since=$(date +%s.%N)
+d image prune -af >/dev/null
+sleep 1
+capture d events --since "$prune_since" --until "$(($(date +%s) + 1))" --filter type=image \
+  --format '{{.Action}} {{.ID}} {{.Actor.Attributes.name}}'
+expect_eq "image prune -a: untag per reference, then delete, then prune" "$OUT" \
+  "untag $prune_id $prune_id
+untag $prune_id $prune_id
+delete $prune_id $prune_id
+prune  <no value>"
+
 assert_finish
