@@ -15,6 +15,7 @@
 #include "common/time_format.hpp"
 #include "engine/containers/container_manager.hpp"
 #include "engine/containers/health.hpp"
+#include "engine/containers/log_options.hpp"
 #include "engine/containers/oci_mounts.hpp"
 #include "engine/containers/oci_seccomp.hpp"
 #include "engine/containers/oci_spec.hpp"
@@ -105,8 +106,9 @@ void validate_log_options(const json& log_config) {
                                               "labels-regex", "env",      "env-regex", "tag"};
   const json options = log_config.value("Config", json::object());
   if (!options.is_object()) return;
+  check_log_mode(options);
   for (const auto& [key, _] : options.items())
-    if (!known.contains(key))
+    if (!known.contains(key) && key != "mode" && key != "max-buffer-size")
       throw InvalidArgument("unknown log opt '" + key + "' for json-file log driver");
 }
 
@@ -261,8 +263,7 @@ void validate_host_config(const json& hc) {
                               "': mount path must be absolute");
     }
   }
-  if (hc.contains("Mounts") && hc["Mounts"].is_array())
-    for (const auto& m : hc["Mounts"]) parse_mount(m);  // throws naming a bad --mount
+  check_user_mounts(hc);  // as dockerd, a bad mode or a doubled destination fails the create
   validate_restart_policy(hc);
   const auto log_config = hc.value("LogConfig", json::object());
   const std::string driver = log_config.value("Type", "");

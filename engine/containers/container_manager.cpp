@@ -16,6 +16,7 @@
 #include "engine/containers/container_files.hpp"
 #include "engine/containers/init_layer.hpp"
 #include "engine/containers/log_options.hpp"
+#include "engine/containers/mount_propagation.hpp"
 #include "engine/containers/oci_spec.hpp"
 #include "engine/containers/start_errors.hpp"
 #include "engine/containers/stream_pump.hpp"
@@ -612,13 +613,20 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     }
     join_donor_namespaces(e, in);
     prepare_shareable_shm(c, in);
-    // `-v /host/dir:/dir` creates a missing host directory, as dockerd does.
-    if (c.host_config.contains("Binds") && c.host_config["Binds"].is_array())
-      for (const auto& b : c.host_config["Binds"]) {
-        const std::string bind = b.get<std::string>();
-        const std::string src = bind.substr(0, bind.find(':'));
-        std::error_code ec;
-        if (!fs::exists(src, ec)) fs::create_directories(src, ec);
+    // `-v /host/dir:/dir` creates a missing host directory, as dockerd does; `--mount` only with
+    // bind-create-src.
+    std::error_code ec;
+    for (const auto& bind : get_string_array(c.host_config, "Binds")) {
+      const std::string src = bind.substr(0, bind.find(':'));
+      if (!fs::exists(src, ec)) fs::create_directories(src, ec);
+    }
+    if (c.host_config.contains("Mounts") && c.host_config["Mounts"].is_array())
+      for (const auto& m : c.host_config["Mounts"]) {
+        const json options = m.value("BindOptions", json::object());
+        const std::string src = get_string(m, "Source");
+        if (get_string(m, "Type") == "bind" && options.is_object() &&
+            get_bool(options, "CreateMountpoint") && !src.empty() && !fs::exists(src, ec))
+          fs::create_directories(src, ec);
       }
     const std::string hostname = c.config.value("Hostname", c.short_id());
     ContainerFilesInput files_in;
@@ -650,7 +658,9 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     in.passwd_path = rootfs_dir(c.id) + "/etc/passwd";
     in.group_path = rootfs_dir(c.id) + "/etc/group";
     in.seccomp_default = paths_.seccomp_profile;
-    write_file_replace(bundle_dir(c.id) + "/config.json", make_oci_spec(in).dump(), 0600);
+    const json spec = make_oci_spec(in);
+    check_bind_propagation(spec["mounts"]);
+    write_file_replace(bundle_dir(c.id) + "/config.json", spec.dump(), 0600);
 
     ShimLaunch launch;
     launch.shim_path = paths_.shim_path;

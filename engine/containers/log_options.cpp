@@ -20,19 +20,32 @@ using nlohmann::json;
   throw InvalidArgument("failed to initialize logging driver: " + why);
 }
 
-// go-units 0.4 FromHumanSize, as dockerd 20.10 vendors it.
-int64_t human_size(const std::string& text) {
+// go-units 0.4's parseSize, as dockerd 20.10 vendors it: FromHumanSize with decimal units,
+// RAMInBytes with binary ones. Throws the bare reason; callers say which option it was.
+int64_t go_units_size(const std::string& text, bool binary) {
   static const std::regex size_pattern(R"(^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$)");
   std::smatch parts;
-  if (!std::regex_match(text, parts, size_pattern)) refuse("invalid size: '" + text + "'");
+  if (!std::regex_match(text, parts, size_pattern))
+    throw InvalidArgument("invalid size: '" + text + "'");
   const std::string number = parts[1];
   if (number.find('.') != number.rfind('.'))
-    refuse("strconv.ParseFloat: parsing \"" + number + "\": invalid syntax");
+    throw InvalidArgument("strconv.ParseFloat: parsing \"" + number + "\": invalid syntax");
   double size = std::strtod(number.c_str(), nullptr);
-  static const std::map<char, double> decimal = {
-      {'k', 1e3}, {'m', 1e6}, {'g', 1e9}, {'t', 1e12}, {'p', 1e15}};
-  if (parts[3].matched) size *= decimal.at(static_cast<char>(std::tolower(parts[3].str()[0])));
+  if (parts[3].matched) {
+    const double base = binary ? 1024 : 1000;
+    const std::string prefixes = "kmgtp";
+    const auto power = prefixes.find(static_cast<char>(std::tolower(parts[3].str()[0])));
+    for (size_t i = 0; i <= power; ++i) size *= base;
+  }
   return size >= 9.2e18 ? INT64_MAX : static_cast<int64_t>(size);
+}
+
+int64_t human_size(const std::string& text) {
+  try {
+    return go_units_size(text, false);
+  } catch (const InvalidArgument& e) {
+    refuse(e.what());
+  }
 }
 
 // Go's strconv.Atoi.
@@ -198,6 +211,21 @@ void append_go_json_string(std::string& out, const std::string& text) {
 }
 
 }  // namespace
+
+void check_log_mode(const nlohmann::json& options) {
+  const std::string mode = get_string(options, "mode");
+  if (!mode.empty() && mode != "blocking" && mode != "non-blocking")
+    throw InvalidArgument("logger: logging mode not supported: " + mode);
+  if (!options.contains("max-buffer-size")) return;
+  if (mode != "non-blocking")
+    throw InvalidArgument(
+        "logger: max-buffer-size option is only supported with 'mode=non-blocking'");
+  try {
+    go_units_size(get_string(options, "max-buffer-size"), true);
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(std::string("error parsing option max-buffer-size: ") + e.what());
+  }
+}
 
 JsonFileLogOptions json_file_log_options(const Container& c, const std::string& log_path) {
   const json options =

@@ -27,4 +27,10 @@ struct JsonFileLogOptions {
 // Throws InvalidArgument naming the option that is wrong.
 JsonFileLogOptions json_file_log_options(const Container& c, const std::string& log_path);
 
+// The options every log driver takes, checked at create as dockerd checks them: mode (blocking or
+// non-blocking) and max-buffer-size (binary units, only with non-blocking). berthd's shim hands
+// each line to a local file as it comes, so the container never waits on a slow log consumer in
+// either mode; non-blocking's buffer has nothing to hold back.
+void check_log_mode(const nlohmann::json& options);
+
 }  // namespace berth::engine

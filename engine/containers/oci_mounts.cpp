@@ -145,19 +145,35 @@ json parse_bind(const std::string& bind) {
   bool read_only = false;
   std::string propagation = "rprivate";
   if (parts.size() == 3) {
+    // dockerd's validMountMode: at most one of each kind. The consistency modes come from Docker
+    // for Mac and mean nothing on Linux, where dockerd accepts and ignores them too.
     static const std::set<std::string> kPropagation = {"shared", "rshared", "slave",
                                                        "rslave", "private", "rprivate"};
+    static const std::set<std::string> kConsistency = {"consistent", "cached", "delegated"};
+    int rw = 0, label = 0, propagations = 0, copy = 0, consistency = 0;
     for (const auto& opt : split(parts[2], ',')) {
-      if (opt == "ro") {
-        read_only = true;
-      } else if (opt == "rw") {
-        read_only = false;
+      if (opt == "ro" || opt == "rw") {
+        read_only = opt == "ro";
+        ++rw;
+      } else if (opt == "z" || opt == "Z") {
+        ++label;
       } else if (kPropagation.contains(opt)) {
         propagation = opt;
-      } else if (opt != "z" && opt != "Z" && opt != "nocopy") {
+        ++propagations;
+      } else if (opt == "nocopy") {
+        ++copy;
+      } else if (kConsistency.contains(opt)) {
+        ++consistency;
+      } else {
         throw InvalidArgument("invalid mode: " + parts[2]);
       }
     }
+    if (rw > 1 || label > 1 || propagations > 1 || copy > 1 || consistency > 1)
+      throw InvalidArgument("invalid mode: " + parts[2]);
+    if (copy > 0)
+      throw InvalidArgument("invalid volume specification: '" + bind +
+                            "': invalid mount config for type \"bind\": field VolumeOptions "
+                            "must not be specified");
   }
   std::vector<std::string> options = {"rbind"};
   if (read_only) options.push_back("ro");
@@ -177,25 +193,33 @@ json parse_mount(const json& m) {
       throw InvalidArgument(
           "invalid mount config for type \"bind\": field Source must be an "
           "absolute path");
+    const json bind_options = m.contains("BindOptions") && m["BindOptions"].is_object()
+                                  ? m["BindOptions"]
+                                  : json::object();
     std::error_code ec;
-    // Unlike -v, --mount never creates the source (as dockerd).
-    if (!std::filesystem::exists(source, ec))
+    // Unlike -v, --mount creates the source only when asked (bind-create-src), as dockerd.
+    if (!get_bool(bind_options, "CreateMountpoint") && !std::filesystem::exists(source, ec))
       throw InvalidArgument(
           "invalid mount config for type \"bind\": bind source path does not "
           "exist: " +
           source);
     check_destination(target, "bind");
-    std::vector<std::string> options = {"rbind"};
-    if (get_bool(m, "ReadOnly")) options.push_back("ro");
-    std::string propagation = "rprivate";
-    if (m.contains("BindOptions") && m["BindOptions"].is_object()) {
-      const std::string p = get_string(m["BindOptions"], "Propagation");
-      if (!p.empty()) propagation = p;
+    // bind-nonrecursive: the mounts below the source stay out of the container.
+    std::vector<std::string> options = {get_bool(bind_options, "NonRecursive") ? "bind" : "rbind"};
+    if (get_bool(m, "ReadOnly")) {
+      // bind-recursive=readonly: the mounts below the source are read-only too (runc's "rro",
+      // mount_setattr). Otherwise only the bind itself is, as dockerd 20.10 makes it.
+      options.push_back(get_bool(bind_options, "ReadOnlyForceRecursive") ? "rro" : "ro");
     }
+    std::string propagation = get_string(bind_options, "Propagation");
+    if (propagation.empty()) propagation = "rprivate";
     options.push_back(propagation);
     return mount(target, "bind", source, options);
   }
   if (type == "tmpfs") {
+    if (!get_string(m, "Source").empty())
+      throw InvalidArgument(
+          "invalid mount config for type \"tmpfs\": field Source must not be specified");
     std::string options;
     if (m.contains("TmpfsOptions") && m["TmpfsOptions"].is_object()) {
       const json& t = m["TmpfsOptions"];
@@ -214,24 +238,46 @@ json parse_mount(const json& m) {
   throw InvalidArgument("mount type " + type + " is not supported yet (bind and tmpfs are)");
 }
 
-json make_mounts(const OciSpecInput& input) {
-  const json& hc = input.host_config;
-  std::vector<json> user;
+namespace {
+
+// The user's -v, --mount and --tmpfs mounts, each destination once.
+struct UserMounts {
+  std::vector<json> mounts;
   std::set<std::string> destinations;
-  auto add_user = [&](json m) {
+
+  void add(json m) {
     std::string destination = clean(m["destination"].get<std::string>());
     if (!destinations.insert(destination).second) {
       throw InvalidArgument("Duplicate mount point: " + destination);
     }
     m["destination"] = destination;
-    user.push_back(std::move(m));
-  };
-  for (const auto& bind : get_string_array(hc, "Binds")) add_user(parse_bind(bind));
-  if (hc.contains("Mounts") && hc["Mounts"].is_array())
-    for (const auto& m : hc["Mounts"]) add_user(parse_mount(m));
-  for (const auto& [destination, options] : get_string_map(hc, "Tmpfs")) {
-    add_user(make_tmpfs(destination, options));
+    mounts.push_back(std::move(m));
   }
+};
+
+UserMounts user_mounts(const json& hc) {
+  UserMounts user;
+  for (const auto& bind : get_string_array(hc, "Binds")) user.add(parse_bind(bind));
+  if (hc.contains("Mounts") && hc["Mounts"].is_array())
+    for (const auto& m : hc["Mounts"]) user.add(parse_mount(m));
+  for (const auto& [destination, options] : get_string_map(hc, "Tmpfs")) {
+    user.add(make_tmpfs(destination, options));
+  }
+  return user;
+}
+
+}  // namespace
+
+void check_user_mounts(const json& host_config) {
+  user_mounts(host_config);
+}
+
+json make_mounts(const OciSpecInput& input) {
+  const json& hc = input.host_config;
+  UserMounts user_set = user_mounts(hc);
+  std::vector<json>& user = user_set.mounts;
+  std::set<std::string>& destinations = user_set.destinations;
+  const auto add_user = [&user_set](json m) { user_set.add(std::move(m)); };
   if (get_bool(hc, "Init") && !input.init_path.empty()) {
     add_user(mount(kInitDestination, "bind", input.init_path, {"bind", "ro"}));
   }

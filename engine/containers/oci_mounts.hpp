@@ -11,6 +11,10 @@ struct OciSpecInput;
 // Throws InvalidArgument for malformed Binds/Tmpfs ("invalid mount config …", named volumes).
 nlohmann::json make_mounts(const OciSpecInput& input);
 
+// What create checks of the user's mounts (-v, --mount, --tmpfs): each one well formed, and no
+// destination twice, in dockerd's words ("invalid mode: …", "Duplicate mount point: /m").
+void check_user_mounts(const nlohmann::json& host_config);
+
 // One `-v /host/dir:/dir[:ro,…]` as an OCI mount ({destination, type, source, options}). Throws
 // InvalidArgument naming the bind when it is malformed or names a volume.
 nlohmann::json parse_bind(const std::string& bind);

@@ -142,6 +142,16 @@ capture d run --rm --log-driver syslog busybox true
 expect_eq "--log-driver syslog: refused (exit 125)" "$RC" 125
 expect_contains "--log-driver syslog: named" "$ERR" "logging driver syslog is not supported"
 
+# Options every log driver takes: mode and max-buffer-size, checked at create as dockerd does.
+capture d run --rm --log-opt mode=non-blocking --log-opt max-buffer-size=4m busybox echo nb
+expect_eq "--log-opt mode=non-blocking max-buffer-size=4m" "$OUT:$RC" "nb:0"
+capture d create --log-opt mode=fast busybox true
+expect_eq "--log-opt mode=fast: refused" "$ERR" \
+  "Error response from daemon: logger: logging mode not supported: fast"
+capture d create --log-opt max-buffer-size=4m busybox true
+expect_eq "--log-opt max-buffer-size without non-blocking: refused" "$ERR" \
+  "Error response from daemon: logger: max-buffer-size option is only supported with 'mode=non-blocking'"
+
 # ---- name resolution files: --add-host, --dns, --dns-search, --dns-option ----
 capture d run --rm --add-host db:10.1.2.3 --add-host gw:host-gateway busybox cat /etc/hosts
 expect_contains "--add-host: the entry is in /etc/hosts" "$OUT" $'10.1.2.3\tdb'
@@ -168,6 +178,62 @@ expect_contains "--mount bind of a missing source is refused (not created, unlik
   "bind source path does not exist"
 capture d run --rm --mount type=tmpfs,target=/scratch,tmpfs-size=1048576 busybox df -k /scratch
 expect_match "--mount type=tmpfs: a 1 MiB tmpfs" "$(tail -1 <<<"$OUT")" '^tmpfs +1024 '
+
+# Modes and checks as dockerd's: consistency modes (Docker for Mac's) are accepted and mean nothing
+# on Linux; a bad mode, a doubled destination, nocopy on a bind and a tmpfs source fail the create.
+capture d run --rm -v "$work/mnt:/m:ro,cached" busybox cat /m/m.txt
+expect_eq "-v ...:ro,cached mounts as dockerd does" "$OUT:$RC" "mounted:0"
+refused_at_create() {  # refused_at_create NAME EXPECTED-MESSAGE CREATE-ARGS...
+  local name=$1 message=$2
+  shift 2
+  capture d create --name refused "$@" busybox true
+  expect_eq "$name: create fails with dockerd's words" "$ERR:$RC" "Error response from daemon: $message:1"
+  d rm -f refused >/dev/null 2>&1 || true
+}
+refused_at_create "-v :bogus" "invalid mode: bogus" -v "$work/mnt:/m:bogus"
+refused_at_create "-v :ro,rw" "invalid mode: ro,rw" -v "$work/mnt:/m:ro,rw"
+refused_at_create "-v :cached,delegated" "invalid mode: cached,delegated" -v "$work/mnt:/m:cached,delegated"
+refused_at_create "-v :nocopy on a bind" \
+  "invalid volume specification: '$work/mnt:/m:nocopy': invalid mount config for type \"bind\": field VolumeOptions must not be specified" \
+  -v "$work/mnt:/m:nocopy"
+refused_at_create "two binds on /m" "Duplicate mount point: /m" -v "$work/mnt:/m" -v /tmp:/m
+refused_at_create "a bind and a tmpfs on /m" "Duplicate mount point: /m" -v "$work/mnt:/m" --tmpfs /m
+refused_at_create "--mount type=tmpfs,src=" \
+  'invalid mount config for type "tmpfs": field Source must not be specified' \
+  --mount type=tmpfs,src=foo,dst=/t
+
+# Below a bind's source: a mount of its own, seen through rbind unless bind-nonrecursive, and
+# read-only too with bind-recursive=readonly.
+mkdir -p "$work/tree/sub"
+mount -t tmpfs tmpfs "$work/tree/sub"
+echo below >"$work/tree/sub/f"
+capture d run --rm --mount "type=bind,src=$work/tree,dst=/m" busybox cat /m/sub/f
+expect_eq "--mount bind: a mount below the source is seen" "$OUT" "below"
+capture d run --rm --mount "type=bind,src=$work/tree,dst=/m,bind-nonrecursive" busybox ls /m/sub
+expect_eq "--mount bind-nonrecursive: it is not" "$OUT:$RC" ":0"
+capture d run --rm --mount "type=bind,src=$work/tree,dst=/m,readonly" busybox touch /m/sub/w
+expect_eq "--mount readonly: only the bind itself is read-only, as with dockerd 20.10" "$RC" 0
+capture d run --rm --mount "type=bind,src=$work/tree,dst=/m,readonly,bind-recursive=readonly,bind-propagation=rprivate" \
+  busybox touch /m/sub/w2
+expect_contains "--mount bind-recursive=readonly: the mount below is read-only too" "$ERR" "Read-only file system"
+umount "$work/tree/sub"
+
+# Shared and slave propagation need a source on a host mount that propagates, as dockerd checks.
+mkdir -p "$work/prop"
+mount -t tmpfs tmpfs "$work/prop"
+mount --make-private "$work/prop"
+capture d run --rm -v "$work/prop:/m:rshared" busybox true
+expect_eq "-v :rshared on a private mount: refused in dockerd's words" "$ERR" \
+  "docker: Error response from daemon: path $work/prop is mounted on $work/prop but it is not a shared mount
+
+Run 'docker run --help' for more information"
+capture d run --rm --mount "type=bind,src=$work/prop,dst=/m,bind-propagation=rslave" busybox true
+expect_contains "--mount bind-propagation=rslave on a private mount: refused" "$ERR" \
+  "path $work/prop is mounted on $work/prop but it is not a shared or slave mount"
+mount --make-shared "$work/prop"
+capture d run --rm -v "$work/prop:/m:rshared" busybox true
+expect_eq "-v :rshared on a shared mount runs" "$RC" 0
+umount "$work/prop"
 
 # ---- health checks ----
 d run -d --name hc-good --health-cmd 'true' --health-interval 1s busybox sleep 300 >/dev/null
