@@ -9,6 +9,7 @@
 #include "engine/containers/container_manager.hpp"
 #include "engine/containers/container_views.hpp"
 #include "engine/images/image_store.hpp"
+#include "engine/images/platform.hpp"
 
 using nlohmann::json;
 
@@ -79,6 +80,22 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
   r.add("POST", "/containers/create", [&](http::Request& req, http::Response& res) {
     require_json_content_type(req);
     const json body = req.read_json();
+    // --platform: an image for another platform is as good as none, as with dockerd (the CLI
+    // then tries to pull one).
+    if (const auto platform = req.query("platform"); platform && !platform->empty()) {
+      const std::string ref = body.is_object() ? body.value("Image", "") : "";
+      std::optional<Image> image;
+      try {
+        image = images.get(ref);
+      } catch (const NotFound&) {
+      }
+      if (image) {
+        if (const std::string mismatch = platform_mismatch(image->config, *platform);
+            !mismatch.empty())
+          throw NotFound("image with reference " + ref +
+                         " was found but does not match the specified platform: " + mismatch);
+      }
+    }
     const auto created = containers.create(req.query("name").value_or(""), body);
     res.send_json(201, {{"Id", created.id}, {"Warnings", created.warnings}});
   });

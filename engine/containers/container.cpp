@@ -93,6 +93,13 @@ std::string network_donor_id(const Container& c) {
   return mode.starts_with("container:") ? mode.substr(10) : "";
 }
 
+std::string cgroups_path_of(const Container& c) {
+  std::string parent = c.host_config.value("CgroupParent", "");
+  if (parent.empty()) return "/berth/" + c.id;
+  while (parent.size() > 1 && parent.back() == '/') parent.pop_back();
+  return parent == "/" ? "/" + c.id : parent + "/" + c.id;
+}
+
 TimePoint created_time(const Container& c) {
   try {
     return parse_rfc3339(c.created);

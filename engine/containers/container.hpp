@@ -67,6 +67,10 @@ struct Container {
 std::string network_mode_of(const nlohmann::json& host_config);
 // --network container:X: the ID of X as resolved at create ("" on any other network).
 std::string network_donor_id(const Container& c);
+// The container's cgroup as the runtime's cgroupsPath (cgroupfs driver): /berth/<id>, or
+// <--cgroup-parent>/<id> as dockerd joins them. A relative parent is below the runtime's own
+// cgroup, hierarchy by hierarchy, as runc reads it.
+std::string cgroups_path_of(const Container& c);
 
 // When the container was created. (Created texts drop trailing zeros, as Go's RFC3339Nano does,
 // so the texts themselves do not sort.) The epoch for a record without a valid time.

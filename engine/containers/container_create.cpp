@@ -19,6 +19,7 @@
 #include "engine/containers/oci_mounts.hpp"
 #include "engine/containers/oci_seccomp.hpp"
 #include "engine/containers/oci_spec.hpp"
+#include "engine/containers/resource_support.hpp"
 #include "engine/containers/runtime.hpp"
 #include "engine/containers/update_resources.hpp"
 #include "engine/images/image_store.hpp"
@@ -387,7 +388,9 @@ ContainerManager::Created ContainerManager::create(const std::string& requested_
     } catch (const NotFound&) {
     }
   host_config["Links"] = nullptr;  // inspect shows the recorded links (links_json)
-  const std::vector<std::string> warnings = create_warnings(host_config);
+  std::vector<std::string> warnings = create_warnings(host_config);
+  for (auto& warning : discard_unsupported_resources(host_config))
+    warnings.push_back(std::move(warning));
 
   // The container's config: the request over the image's defaults, as dockerd merges them.
   json config = body;

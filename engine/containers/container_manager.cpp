@@ -653,7 +653,7 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
     in.hostname_file = files.hostname_path;
     in.hosts_file = files.hosts_path;
     in.resolv_conf_file = files.resolv_conf_path;
-    in.cgroups_path = "/berth/" + c.id;
+    in.cgroups_path = cgroups_path_of(c);
     in.init_path = paths_.init_path;
     in.passwd_path = rootfs_dir(c.id) + "/etc/passwd";
     in.group_path = rootfs_dir(c.id) + "/etc/group";

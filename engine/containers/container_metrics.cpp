@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -57,6 +58,29 @@ std::map<std::string, int64_t> read_key_values(const fs::path& path) {
   } catch (const std::exception&) {
   }
   return out;
+}
+
+// The container's cgroup directory in one hierarchy (`controller` "" for cgroup v2): its
+// cgroupsPath under the hierarchy's mount, or, for a relative --cgroup-parent, under the cgroup
+// berthd itself is in there, where runc resolves it.
+fs::path cgroup_dir(const fs::path& mount, const std::string& controller,
+                    const std::string& cgroups_path) {
+  if (cgroups_path.starts_with('/')) return mount / cgroups_path.substr(1);
+  std::ifstream own("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(own, line)) {  // "4:memory:/path", "2:cpu,cpuacct:/path", "0::/path"
+    const auto first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    const std::string controllers = line.substr(first + 1, second - first - 1);
+    bool match = controllers.empty() && controller.empty();
+    for (size_t start = 0; !controller.empty() && start <= controllers.size();) {
+      const size_t comma = std::min(controllers.find(',', start), controllers.size());
+      match |= controllers.compare(start, comma - start, controller) == 0;
+      start = comma + 1;
+    }
+    if (match) return mount / line.substr(second + 2) / cgroups_path;
+  }
+  return mount / cgroups_path;
 }
 
 int64_t system_cpu_nanos() {
@@ -148,8 +172,8 @@ json container_stats(ContainerManager& containers, const std::string& ref, const
             {"memory_stats", json::object()},
             {"networks", json::object()}};
   if (!c.state.running()) return s;
-  const std::string cg = "berth/" + c.id;
-  const fs::path v2 = "/sys/fs/cgroup/" + cg;
+  const std::string cg = cgroups_path_of(c);
+  const fs::path v2 = cgroup_dir("/sys/fs/cgroup", "", cg);
   json& cpu = s["cpu_stats"];
   cpu["system_cpu_usage"] = system_cpu_nanos();
   if (fs::exists(v2 / "cgroup.controllers")) {
@@ -169,7 +193,7 @@ json container_stats(ContainerManager& containers, const std::string& ref, const
                        {"limit", read_int(v2 / "pids.max", 0)}};
   } else {
     const fs::path root = "/sys/fs/cgroup";
-    const auto acct = root / "cpuacct" / cg;
+    const auto acct = cgroup_dir(root / "cpuacct", "cpuacct", cg);
     json percpu = json::array();
     try {
       for (const auto& v : split_ws(read_file(acct / "cpuacct.usage_percpu")))
@@ -183,12 +207,12 @@ json container_stats(ContainerManager& containers, const std::string& ref, const
         {"percpu_usage", percpu},
         {"usage_in_usermode", ticks.contains("user") ? ticks.at("user") * tick_ns : 0},
         {"usage_in_kernelmode", ticks.contains("system") ? ticks.at("system") * tick_ns : 0}};
-    const auto mem = root / "memory" / cg;
+    const auto mem = cgroup_dir(root / "memory", "memory", cg);
     s["memory_stats"] = {{"usage", read_int(mem / "memory.usage_in_bytes")},
                          {"max_usage", read_int(mem / "memory.max_usage_in_bytes")},
                          {"limit", read_int(mem / "memory.limit_in_bytes")},
                          {"stats", read_key_values(mem / "memory.stat")}};
-    const auto pids = root / "pids" / cg;
+    const auto pids = cgroup_dir(root / "pids", "pids", cg);
     s["pids_stats"] = {{"current", read_int(pids / "pids.current")},
                        {"limit", read_int(pids / "pids.max", 0)}};
   }

@@ -5,10 +5,13 @@
 
 #include <linux/capability.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <tuple>
 
 #include "common/error.hpp"
 #include "common/json.hpp"
@@ -211,14 +214,40 @@ json resources(const json& hc, json device_rules) {
   if (quota > 0) cpu["quota"] = quota;
   if (period > 0) cpu["period"] = period;
   if (int64_t shares = get_int64(hc, "CpuShares"); shares > 0) cpu["shares"] = shares;
+  if (int64_t rt = get_int64(hc, "CpuRealtimePeriod"); rt > 0) cpu["realtimePeriod"] = rt;
+  if (int64_t rt = get_int64(hc, "CpuRealtimeRuntime"); rt > 0) cpu["realtimeRuntime"] = rt;
   if (auto cpus = get_string(hc, "CpusetCpus"); !cpus.empty()) cpu["cpus"] = cpus;
   if (auto mems = get_string(hc, "CpusetMems"); !mems.empty()) cpu["mems"] = mems;
   if (!cpu.empty()) res["cpu"] = cpu;
 
   if (int64_t pids = get_int64(hc, "PidsLimit"); pids > 0) res["pids"] = {{"limit", pids}};
-  if (int64_t weight = get_int64(hc, "BlkioWeight"); weight > 0) {
-    res["blockIO"] = {{"weight", weight}};
+  json block_io = json::object();
+  if (int64_t weight = get_int64(hc, "BlkioWeight"); weight > 0) block_io["weight"] = weight;
+  // Per device: dockerd names devices by path; the runtime takes their numbers.
+  for (const auto& [key, field, value] :
+       {std::tuple{"BlkioWeightDevice", "weightDevice", "Weight"},
+        {"BlkioDeviceReadBps", "throttleReadBpsDevice", "Rate"},
+        {"BlkioDeviceWriteBps", "throttleWriteBpsDevice", "Rate"},
+        {"BlkioDeviceReadIOps", "throttleReadIOPSDevice", "Rate"},
+        {"BlkioDeviceWriteIOps", "throttleWriteIOPSDevice", "Rate"}}) {
+    const auto it = hc.find(key);
+    if (it == hc.end() || !it->is_array() || it->empty()) continue;
+    json devices = json::array();
+    for (const auto& device : *it) {
+      const std::string path = get_string(device, "Path");
+      struct stat st {};
+      if (::stat(path.c_str(), &st) != 0) {
+        // dockerd's words (Go's errno text), which the docker CLI reads for its exit code.
+        if (errno == ENOENT) throw InvalidArgument("stat " + path + ": no such file or directory");
+        throw_errno("stat " + path);
+      }
+      json entry = {{"major", major(st.st_rdev)}, {"minor", minor(st.st_rdev)}};
+      entry[std::string(value) == "Weight" ? "weight" : "rate"] = get_int64(device, value);
+      devices.push_back(std::move(entry));
+    }
+    block_io[field] = std::move(devices);
   }
+  if (!block_io.empty()) res["blockIO"] = std::move(block_io);
   return res;
 }
 
@@ -325,6 +354,14 @@ json make_oci_spec(const OciSpecInput& input) {
         readonly && readonly->is_array() ? *readonly : default_readonly_paths();
   }
   spec["linux"] = std::move(linux_section);
+  // --annotation: for the runtime and the hooks it runs, as dockerd passes them.
+  if (const json* annotations = find_field(input.host_config, "Annotations");
+      annotations && annotations->is_object() && !annotations->empty()) {
+    json strings = json::object();
+    for (const auto& [key, value] : annotations->items())
+      if (value.is_string()) strings[key] = value;
+    spec["annotations"] = std::move(strings);
+  }
   return spec;
 }
 

@@ -181,8 +181,9 @@ void verify_resources(const json& request, const HostCpuset& host) {
 json merge_update(const json& host_config, const json& request, const std::string& container_id) {
   check_against_stored(host_config, request, container_id);
   json hc = host_config;
-  for (const char* key : {"Memory", "MemorySwap", "MemoryReservation", "NanoCpus", "CpuShares",
-                          "CpuPeriod", "CpuQuota", "BlkioWeight"})
+  for (const char* key :
+       {"Memory", "MemorySwap", "MemoryReservation", "NanoCpus", "CpuShares", "CpuPeriod",
+        "CpuQuota", "BlkioWeight", "CpuRealtimePeriod", "CpuRealtimeRuntime"})
     if (number(request, key) != 0) hc[key] = request[key];
   for (const char* key : {"CpusetCpus", "CpusetMems"})
     if (!text(request, key).empty()) hc[key] = request[key];
@@ -211,6 +212,8 @@ json runtime_update_resources(const json& request, const json& merged) {
   if (int64_t period = number(request, "CpuPeriod"); period > 0) cpu["period"] = period;
   if (int64_t quota = number(request, "CpuQuota"); quota != 0) cpu["quota"] = quota;
   if (int64_t shares = number(request, "CpuShares"); shares > 0) cpu["shares"] = shares;
+  if (int64_t rt = number(request, "CpuRealtimePeriod"); rt > 0) cpu["realtimePeriod"] = rt;
+  if (int64_t rt = number(request, "CpuRealtimeRuntime"); rt > 0) cpu["realtimeRuntime"] = rt;
   if (auto cpus = text(request, "CpusetCpus"); !cpus.empty()) cpu["cpus"] = cpus;
   if (auto mems = text(request, "CpusetMems"); !mems.empty()) cpu["mems"] = mems;
   if (!cpu.empty()) resources["cpu"] = cpu;

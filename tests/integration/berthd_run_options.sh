@@ -385,6 +385,50 @@ expect_match "ps --size: no changes of its own, virtual size includes the image"
 d rm -f donor shdonor idle vfsrc envfile envc >/dev/null
 d container prune -f >/dev/null
 
+# ---- cgroup placement, block I/O limits, real-time CPU, annotations, --platform ----
+capture d run --rm --cgroup-parent /berth-test-parent busybox cat /proc/self/cgroup
+expect_match "--cgroup-parent: the container's cgroup is below it" "$OUT" '(:pids:|0::)/berth-test-parent/[0-9a-f]{64}'
+rmdir /sys/fs/cgroup/*/berth-test-parent /sys/fs/cgroup/berth-test-parent 2>/dev/null || true
+d run -d --name cgp --cgroup-parent /berth-test-parent busybox sleep 300 >/dev/null
+expect_match "--cgroup-parent: stats read the container's cgroup there" \
+  "$(d stats --no-stream --format '{{.PIDs}}' cgp)" '^[1-9]'
+d rm -f cgp >/dev/null
+rmdir /sys/fs/cgroup/*/berth-test-parent /sys/fs/cgroup/berth-test-parent 2>/dev/null || true
+block_device=/dev/$(ls /sys/block | head -1)
+block_numbers=$(cat "/sys/block/${block_device#/dev/}/dev")
+if [ -d /sys/fs/cgroup/blkio ]; then
+  capture d run --rm --device-read-bps "$block_device:1mb" --device-write-iops "$block_device:100" \
+    busybox cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device /sys/fs/cgroup/blkio/blkio.throttle.write_iops_device
+  expect_eq "--device-read-bps and --device-write-iops reach the cgroup" "$OUT" \
+    "$block_numbers 1048576
+$block_numbers 100"
+  capture d run --rm --cpu-rt-period 500000 busybox cat /sys/fs/cgroup/cpu/cpu.rt_period_us
+  expect_eq "--cpu-rt-period reaches the cgroup" "$OUT" 500000
+fi
+capture d run --rm --device-read-bps /dev/berth-no-such-device:1mb busybox true
+expect_contains "--device-read-bps of a missing device: dockerd's words" "$ERR" \
+  "Error response from daemon: stat /dev/berth-no-such-device: no such file or directory"
+capture d create --cpu-rt-period 1000 --cpu-rt-runtime 2000 busybox true
+expect_eq "--cpu-rt-runtime above the period: refused" "$ERR" \
+  "Error response from daemon: cpu real-time runtime cannot be higher than cpu real-time period"
+if [ ! -e /sys/fs/cgroup/blkio/blkio.weight_device ] && [ ! -e /sys/fs/cgroup/cgroup.controllers ]; then
+  capture d run --rm --blkio-weight-device "$block_device:300" busybox true
+  expect_eq "--blkio-weight-device without kernel support: dropped with dockerd's warning" "$ERR:$RC" \
+    "WARNING: Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.:0"
+fi
+annotated=$(d create --annotation org.example.team=infra busybox true)
+expect_eq "--annotation reaches the runtime's spec" \
+  "$(d start "$annotated" >/dev/null && python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["annotations"])' "$BERTH_BERTHD_EXEC/containers/$annotated/config.json")" \
+  "{'org.example.team': 'infra'}"
+d rm -f "$annotated" >/dev/null
+capture d run --rm --platform linux/amd64 busybox echo amd64
+expect_eq "--platform of the image's own platform runs" "$OUT" amd64
+capture berthd_netns_api POST "/containers/create?platform=linux/arm64" \
+  -H 'Content-Type: application/json' -d '{"Image":"busybox"}'
+expect_eq "--platform another platform: 404 in dockerd's words, so the CLI tries a pull" \
+  "$(head -1 <<<"$OUT") $(tail -1 <<<"$OUT")" \
+  '{"message":"image with reference busybox was found but does not match the specified platform: wanted linux/arm64, actual: linux/amd64"} 404'
+
 # ---- volumes: none yet, said clearly ----
 capture d volume ls -q
 expect_eq "volume ls: none" "$OUT$RC" "0"
