@@ -159,6 +159,13 @@ void refuse_unsupported(const json& body, const json& hc) {
                                                !ipam.value("IPv6Address", "").empty());
     if (wants_ip && default_bridge)
       throw InvalidArgument("user specified IP address is supported on user defined networks only");
+    if (ipam.is_object() && ipam.contains("LinkLocalIPs") && ipam["LinkLocalIPs"].is_array() &&
+        !ipam["LinkLocalIPs"].empty())
+      throw InvalidArgument("link-local addresses (--link-local-ip) are not supported yet");
+    const json driver_options = endpoint.value("DriverOpts", json::object());
+    if (driver_options.is_object() && !driver_options.empty())
+      throw InvalidArgument("network endpoint driver options are not supported yet: " +
+                            driver_options.begin().key());
   }
 }
 

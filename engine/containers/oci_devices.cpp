@@ -11,6 +11,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/json.hpp"
@@ -96,6 +97,32 @@ json parse_cgroup_rule(const std::string& text) {
   return rule(true, type.c_str(), number(m[2]), number(m[3]), m[4]);
 }
 
+// dockerd's DevicesFromPath: the node itself (through a symbolic link, as /dev/disk/by-id/…
+// are), or every device node below a directory (`--device /dev/snd`), each at the same place
+// under the container path. Nothing found: empty.
+std::vector<json> devices_from_path(const std::string& host_path,
+                                    const std::string& container_path) {
+  std::string resolved = host_path;
+  struct stat st {};
+  if (::lstat(host_path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    std::error_code ec;
+    const auto target = std::filesystem::canonical(host_path, ec);
+    if (!ec) resolved = target.string();
+  }
+  if (auto node = device_node(resolved, container_path)) return {std::move(*node)};
+  std::vector<json> nodes;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(resolved, ec)) return nodes;
+  for (auto it = std::filesystem::recursive_directory_iterator(
+           resolved, std::filesystem::directory_options::skip_permission_denied, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    const std::string path = it->path().string();
+    if (auto node = device_node(path, container_path + path.substr(resolved.size())))
+      nodes.push_back(std::move(*node));
+  }
+  return nodes;
+}
+
 }  // namespace
 
 OciDevices make_devices(const json& host_config) {
@@ -113,8 +140,8 @@ OciDevices make_devices(const json& host_config) {
       std::string container_path = get_string(d, "PathInContainer");
       std::string permissions = get_string(d, "CgroupPermissions", "rwm");
       if (container_path.empty()) container_path = host_path;
-      auto node = device_node(host_path, container_path);
-      if (!node) {
+      std::vector<json> nodes = devices_from_path(host_path, container_path);
+      if (nodes.empty()) {
         // The reason as Go words it (dockerd's lstat): "no such file or directory".
         struct stat st {};
         std::string reason = "not a device node";
@@ -125,10 +152,12 @@ OciDevices make_devices(const json& host_config) {
         throw InvalidArgument("error gathering device information while adding custom device \"" +
                               host_path + "\": " + reason);
       }
-      out.rules.push_back(rule(true, (*node)["type"].get<std::string>().c_str(),
-                               (*node)["major"].get<int64_t>(), (*node)["minor"].get<int64_t>(),
-                               permissions.empty() ? "rwm" : permissions));
-      out.devices.push_back(std::move(*node));
+      for (auto& node : nodes) {
+        out.rules.push_back(rule(true, node["type"].get<std::string>().c_str(),
+                                 node["major"].get<int64_t>(), node["minor"].get<int64_t>(),
+                                 permissions.empty() ? "rwm" : permissions));
+        out.devices.push_back(std::move(node));
+      }
     }
   }
   for (const auto& text : get_string_array(host_config, "DeviceCgroupRules")) {

@@ -121,6 +121,20 @@ capture d run --rm --device /dev/nonexist busybox true
 expect_eq "--device of a missing path: exit 127, as the CLI gives for a missing file" "$RC" 127
 expect_contains "--device of a missing path: dockerd's words" "$ERR" \
   'error gathering device information while adding custom device "/dev/nonexist": no such file or directory'
+# A directory gives the device nodes below it, at the same places, as dockerd's DevicesFromPath.
+devdir=$BERTH_BERTHD_DIR/devdir
+mkdir -p "$devdir/sub" && mknod "$devdir/sub/zero" c 1 5 && echo plain >"$devdir/note"
+capture d run --rm --device "$devdir:/dev/mine" busybox sh -c 'ls -R /dev/mine; head -c 3 /dev/mine/sub/zero | wc -c'
+expect_eq "--device DIR: its device nodes, usable, and nothing else" "$OUT" "/dev/mine:
+sub
+
+/dev/mine/sub:
+zero
+3"
+mkdir -p "$devdir/empty"
+capture d run --rm --device "$devdir/empty" busybox true
+expect_contains "--device of a directory without devices: dockerd's words" "$ERR" \
+  "error gathering device information while adding custom device \"$devdir/empty\": not a device node"
 capture d run --rm --cap-add BOGUS busybox true
 expect_contains "--cap-add BOGUS: dockerd's words" "$ERR" 'invalid CapAdd: unknown capability: "CAP_BOGUS"'
 capture d run --rm --privileged busybox grep CapEff /proc/self/status
@@ -313,6 +327,14 @@ expect_contains "-v /data (anonymous volume): a clear error" "$ERR" "anonymous v
 capture d run --rm --ip 172.17.0.99 busybox true
 expect_contains "--ip on the default bridge: dockerd's message" "$ERR" \
   "user specified IP address is supported on user defined networks only"
+capture d run --rm --link-local-ip 169.254.1.1 busybox true
+expect_eq "--link-local-ip: refused by name, not ignored" "$ERR:$RC" \
+  "docker: Error response from daemon: link-local addresses (--link-local-ip) are not supported yet
+
+Run 'docker run --help' for more information:125"
+capture d run --rm --network name=bridge,driver-opt=com.docker.network.endpoint.sysctls=net.ipv4.conf.IFNAME.forwarding=1 busybox true
+expect_contains "--network driver-opt: refused by name, not ignored" "$ERR" \
+  "network endpoint driver options are not supported yet: com.docker.network.endpoint.sysctls"
 
 # --mac-address: the container's eth0 has it, inspect shows it; bad ones and host networking refused.
 capture d run --rm --mac-address 02:42:AC:11:00:99 busybox cat /sys/class/net/eth0/address
