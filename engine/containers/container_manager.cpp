@@ -677,7 +677,8 @@ void ContainerManager::start_locked(Entry& e, std::unique_lock<std::mutex>& lock
       const JsonFileLogOptions log = json_file_log_options(c, launch.log_path);
       launch.log_max_size = log.max_size;
       launch.log_max_files = log.max_files;
-      launch.log_compress = log.compress;
+      // berthd gzips the rotated files, in a process of its own the shim starts.
+      if (log.compress) launch.log_compressor = fs::read_symlink("/proc/self/exe").string();
       launch.log_attrs = log.attrs;
     }
     fs::remove_all(launch.state_dir);

@@ -1,13 +1,14 @@
 // JsonLogWriter: byte-for-byte the lines dockerd's json-file driver writes, so `docker logs` tools
 // and log shippers that read /var/lib/docker/containers/*/*-json.log read ours too.
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 
 #include "common/error.hpp"
+#include "common/subprocess.hpp"
 #include "common/time_format.hpp"
-#include "engine/containers/gzip_file.hpp"
 #include "engine/containers/json_log.hpp"
 
 namespace berth::engine {
@@ -108,13 +109,9 @@ JsonLogWriter::JsonLogWriter(std::string path, JsonLogLimits limits, std::string
     : path_(std::move(path)),
       max_size_(limits.max_size > 0 ? limits.max_size : -1),
       max_files_(limits.max_files < 1 ? 1 : limits.max_files),
-      compress_(limits.compress && max_files_ >= 2),
+      compressor_(max_files_ >= 2 ? std::move(limits.compressor) : std::string()),
       attrs_(std::move(attrs)) {
   open_file();
-}
-
-JsonLogWriter::~JsonLogWriter() {
-  if (compressing_.joinable()) compressing_.join();
 }
 
 void JsonLogWriter::open_file() {
@@ -125,15 +122,28 @@ void JsonLogWriter::open_file() {
   size_ = st.st_size;
 }
 
+namespace {
+
+// Blocks until the process behind `pidfd` has exited (whoever reaps it).
+void wait_for_exit(UniqueFd& pidfd) {
+  if (!pidfd) return;
+  pollfd pfd{pidfd.get(), POLLIN, 0};
+  while (::poll(&pfd, 1, -1) < 0 && errno == EINTR) {
+  }
+  pidfd.reset();
+}
+
+}  // namespace
+
 // dockerd's rotation: path.N-1 is dropped, each path.i moves to path.i+1, path becomes path.1.
-// With compress the rotated files are path.i.gz, and path.1 is gzipped into path.1.gz on a thread
+// With compress the rotated files are path.i.gz, and path.1 is gzipped into path.1.gz by a process
 // of its own, so the container's output never waits for the compressor; the next rotation waits
 // for it, as dockerd's does. With max-file 1 the one file is truncated instead.
 void JsonLogWriter::rotate() {
   fd_.reset();
   if (max_files_ >= 2) {
-    if (compressing_.joinable()) compressing_.join();
-    const std::string extension = compress_ ? ".gz" : "";
+    wait_for_exit(compressing_);
+    const std::string extension = compressor_.empty() ? "" : ".gz";
     const auto rotated = [&](int i) { return path_ + "." + std::to_string(i) + extension; };
     ::unlink(rotated(max_files_ - 1).c_str());
     for (int i = max_files_ - 1; i > 1; --i) {
@@ -143,15 +153,19 @@ void JsonLogWriter::rotate() {
     if (::rename(path_.c_str(), (path_ + ".1").c_str()) != 0 && errno != ENOENT) {
       throw_errno("rotate " + path_);
     }
-    if (compress_) {
-      const std::string extra = "{\"lastTime\":\"" + last_time_ + "\"}";
-      compressing_ = std::thread([from = path_ + ".1", to = rotated(1), extra] {
-        try {
-          gzip_file(from, to, extra);
-        } catch (const std::exception&) {
-          // The rotated file stays as it was, uncompressed, and readers still find it.
-        }
-      });
+    if (!compressor_.empty()) {
+      SpawnOptions options;
+      options.argv = {compressor_, "log-compress", path_ + ".1", rotated(1),
+                      "{\"lastTime\":\"" + last_time_ + "\"}"};
+      options.stdin_io = Stdio::null();
+      options.stdout_io = Stdio::null();
+      try {
+        Process compressor = spawn(options);
+        if (compressor.pidfd() >= 0) compressing_.reset(::dup(compressor.pidfd()));
+        compressor.detach();  // reaped with the shim's other children
+      } catch (const std::exception&) {
+        // The rotated file stays plain; readers find it under either name.
+      }
     }
   }
   fd_.reset(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640));

@@ -10,7 +10,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include "common/unique_fd.hpp"
 
@@ -19,13 +18,14 @@ namespace berth::engine {
 struct JsonLogLimits {
   int64_t max_size = -1;  // bytes per file; -1 for no limit
   int max_files = 1;
-  bool compress = false;  // gzip rotated files, as dockerd does, off the writing path
+  // compress: the program that gzips a rotated file, run as `compressor log-compress FROM TO
+  // HEADER` (berthd; see gzip_file.hpp). Empty: rotated files stay plain.
+  std::string compressor;
 };
 
 class JsonLogWriter {
  public:
   explicit JsonLogWriter(std::string path, JsonLogLimits limits = {}, std::string attrs = "");
-  ~JsonLogWriter();
   JsonLogWriter(const JsonLogWriter&) = delete;
   JsonLogWriter& operator=(const JsonLogWriter&) = delete;
   // Splits `data` into lines (a partial last line waits for its end, or is flushed by flush()).
@@ -40,12 +40,13 @@ class JsonLogWriter {
   std::string path_;
   int64_t max_size_;
   int max_files_;
-  bool compress_;
+  std::string compressor_;
   std::string attrs_;
   UniqueFd fd_;
   int64_t size_ = 0;
-  std::string last_time_;    // of the newest entry: a gzipped file's header records it
-  std::thread compressing_;  // gzips the newest rotated file; joined before the next rotation
+  std::string last_time_;  // of the newest entry: a gzipped file's header records it
+  // The compressor still gzipping the newest rotated file: waited for before the next rotation.
+  UniqueFd compressing_;                                     // its pidfd
   std::map<std::string, std::string, std::less<>> partial_;  // per stream: text without its newline
 };
 

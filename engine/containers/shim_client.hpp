@@ -37,8 +37,8 @@ struct ShimLaunch {
   std::string log_path;     // json-file log; empty: no log (execs)
   int64_t log_max_size = -1;  // bytes per file, -1 unlimited
   int log_max_files = 1;
-  bool log_compress = false;  // gzip rotated files
-  std::string log_attrs;      // "attrs" JSON object for every entry; "" for none
+  std::string log_compressor;  // compress=true: berthd, run as `berthd log-compress …`
+  std::string log_attrs;       // "attrs" JSON object for every entry; "" for none
 };
 
 struct ShimExit {

@@ -17,6 +17,7 @@
 #include "engine/containers/container_fs.hpp"
 #include "engine/containers/container_manager.hpp"
 #include "engine/containers/exec_manager.hpp"
+#include "engine/containers/gzip_file.hpp"
 #include "engine/containers/oci_seccomp.hpp"
 #include "engine/containers/runtime.hpp"
 #include "engine/daemon/daemon_config.hpp"
@@ -168,6 +169,12 @@ int main(int argc, char** argv) {
   // free memory; two are plenty for an engine whose requests mostly wait on processes and disks.
   ::mallopt(M_ARENA_MAX, 2);
   try {
+    // A shim rotating a compress=true log runs `berthd log-compress FROM TO HEADER` (as dockerd
+    // re-executes itself for such jobs), which keeps zlib out of every container's shim.
+    if (argc == 5 && std::string_view(argv[1]) == "log-compress") {
+      berth::engine::gzip_file(argv[2], argv[3], argv[4]);
+      return 0;
+    }
     return run(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "berthd: %s\n", e.what());

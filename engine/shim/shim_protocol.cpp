@@ -38,7 +38,7 @@ std::string launch_to_json(const ShimLaunch& launch) {
       {"log_path", launch.log_path},
       {"log_max_size", launch.log_max_size},
       {"log_max_files", launch.log_max_files},
-      {"log_compress", launch.log_compress},
+      {"log_compressor", launch.log_compressor},
       {"log_attrs", launch.log_attrs},
   };
   return j.dump();
@@ -63,7 +63,7 @@ ShimLaunch launch_from_json(std::string_view text) {
     launch.log_path = j.value("log_path", "");
     launch.log_max_size = j.value("log_max_size", int64_t{-1});
     launch.log_max_files = j.value("log_max_files", 1);
-    launch.log_compress = j.value("log_compress", false);
+    launch.log_compressor = j.value("log_compressor", "");
     launch.log_attrs = j.value("log_attrs", "");
   } catch (const nlohmann::json::exception& e) {
     throw InvalidArgument(std::string("shim launch file: ") + e.what());

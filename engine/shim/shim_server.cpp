@@ -91,7 +91,7 @@ void ShimServer::setup() {
 
   if (!launch_.log_path.empty()) {
     log_.emplace(launch_.log_path,
-                 JsonLogLimits{launch_.log_max_size, launch_.log_max_files, launch_.log_compress},
+                 JsonLogLimits{launch_.log_max_size, launch_.log_max_files, launch_.log_compressor},
                  launch_.log_attrs);
   }
   process_.prepare_stdio();
