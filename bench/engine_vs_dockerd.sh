@@ -88,6 +88,8 @@ echo "dockerd ${d_unconf} ms   berthd ${b_unconf} ms   ratio $(ratio "$b_unconf"
 # The floor under the none-network figure for any engine that runs runc: runc itself running the
 # very container berthd would run (its OCI spec, `true` as the process, to exit, deleted), plus the
 # docker CLI's own start-up and one request (`docker version`). What an engine adds sits above it.
+# berthd takes runc's wait for the kernel's cgroup attach lock off the path
+# (engine/containers/cgroup_attach_warmer.hpp); this bare `runc run` still pays it (~8 ms here).
 echo "== the floor under that figure: runc run of berthd's spec for it, plus docker version"
 floor_bundle=$(mktemp -d)
 floor_root=$(mktemp -d)
