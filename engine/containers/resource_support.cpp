@@ -54,35 +54,38 @@ bool has_entries(const json& hc, const char* key) {
 std::vector<std::string> discard_unsupported_resources(json& hc) {
   std::vector<std::string> warnings;
   const Support& s = support();
-  const auto discard_list = [&](const char* key, bool supported, const char* warning) {
-    if (supported || !has_entries(hc, key)) return;
-    warnings.push_back(warning);
-    hc[key] = json::array();
+  // Each limit, whether this kernel has it, and dockerd's warning when it does not.
+  const struct {
+    const char* key;
+    bool supported;
+    bool is_list;
+    const char* warning;
+  } limits[] = {
+      {"BlkioWeightDevice", s.weight_device, true,
+       "Your kernel does not support Block I/O weight_device or the cgroup is not mounted. "
+       "Weight-device discarded."},
+      {"BlkioDeviceReadBps", s.read_bps, true,
+       "Your kernel does not support BPS Block I/O read limit or the cgroup is not mounted. "
+       "Block I/O BPS read limit discarded."},
+      {"BlkioDeviceWriteBps", s.write_bps, true,
+       "Your kernel does not support BPS Block I/O write limit or the cgroup is not mounted. "
+       "Block I/O BPS write limit discarded."},
+      {"BlkioDeviceReadIOps", s.read_iops, true,
+       "Your kernel does not support IOPS Block read limit or the cgroup is not mounted. "
+       "Block I/O IOPS read limit discarded."},
+      {"BlkioDeviceWriteIOps", s.write_iops, true,
+       "Your kernel does not support IOPS Block write limit or the cgroup is not mounted. "
+       "Block I/O IOPS write limit discarded."},
+      {"CpuRealtimePeriod", s.realtime, false,
+       "Your kernel does not support cgroup cpu real-time period. Period discarded."},
+      {"CpuRealtimeRuntime", s.realtime, false,
+       "Your kernel does not support cgroup cpu real-time runtime. Runtime discarded."},
   };
-  discard_list("BlkioWeightDevice", s.weight_device,
-               "Your kernel does not support Block I/O weight_device or the cgroup is not "
-               "mounted. Weight-device discarded.");
-  discard_list("BlkioDeviceReadBps", s.read_bps,
-               "Your kernel does not support BPS Block I/O read limit or the cgroup is not "
-               "mounted. Block I/O BPS read limit discarded.");
-  discard_list("BlkioDeviceWriteBps", s.write_bps,
-               "Your kernel does not support BPS Block I/O write limit or the cgroup is not "
-               "mounted. Block I/O BPS write limit discarded.");
-  discard_list("BlkioDeviceReadIOps", s.read_iops,
-               "Your kernel does not support IOPS Block read limit or the cgroup is not mounted. "
-               "Block I/O IOPS read limit discarded.");
-  discard_list("BlkioDeviceWriteIOps", s.write_iops,
-               "Your kernel does not support IOPS Block write limit or the cgroup is not mounted. "
-               "Block I/O IOPS write limit discarded.");
-  if (get_int64(hc, "CpuRealtimePeriod") > 0 && !s.realtime) {
-    warnings.push_back(
-        "Your kernel does not support cgroup cpu real-time period. Period discarded.");
-    hc["CpuRealtimePeriod"] = 0;
-  }
-  if (get_int64(hc, "CpuRealtimeRuntime") > 0 && !s.realtime) {
-    warnings.push_back(
-        "Your kernel does not support cgroup cpu real-time runtime. Runtime discarded.");
-    hc["CpuRealtimeRuntime"] = 0;
+  for (const auto& limit : limits) {
+    const bool asked = limit.is_list ? has_entries(hc, limit.key) : get_int64(hc, limit.key) > 0;
+    if (limit.supported || !asked) continue;
+    warnings.push_back(limit.warning);
+    hc[limit.key] = limit.is_list ? json::array() : json(0);
   }
   const int64_t period = get_int64(hc, "CpuRealtimePeriod");
   const int64_t runtime = get_int64(hc, "CpuRealtimeRuntime");
