@@ -179,6 +179,7 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
       inspect["SizeRw"] = size_rw;
       inspect["SizeRootFs"] = size_root_fs;
     }
+    adapt_inspect_to_api(inspect, api_version(req));
     res.send_json(200, inspect);
   });
 

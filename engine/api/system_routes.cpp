@@ -278,7 +278,7 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
   r.add("GET", "/version",
         [&ctx](http::Request&, http::Response& res) { res.send_json(200, version_json(ctx)); });
 
-  r.add("GET", "/info", [&ctx](http::Request&, http::Response& res) {
+  r.add("GET", "/info", [&ctx](http::Request& req, http::Response& res) {
     int running = 0, paused = 0, stopped = 0;
     ctx.containers.for_each([&](const Container& c) {
       if (c.state.status == "paused")
@@ -377,6 +377,21 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
                      : init_version(version_output(ctx.config.init_path, "")).second}}},
         {"SecurityOptions", security_options(ctx)},
         {"Warnings", info_warnings(ctx, forwarding)}};
+    if (info["Warnings"].empty()) info["Warnings"] = nullptr;  // Go's nil list, as dockerd sends it
+    if (api_version(req) < 142) {  // gone from later versions; their clients read them still
+      const auto readable = [](const char* path) { return ::access(path, F_OK) == 0; };
+      const auto enabled = [](const char* path) {
+        try {
+          return read_file(path).starts_with("1");
+        } catch (const std::exception&) {
+          return false;
+        }
+      };
+      info["KernelMemory"] = readable("/sys/fs/cgroup/memory/memory.kmem.limit_in_bytes");
+      info["KernelMemoryTCP"] = readable("/sys/fs/cgroup/memory/memory.kmem.tcp.limit_in_bytes");
+      info["BridgeNfIptables"] = enabled("/proc/sys/net/bridge/bridge-nf-call-iptables");
+      info["BridgeNfIp6tables"] = enabled("/proc/sys/net/bridge/bridge-nf-call-ip6tables");
+    }
     res.send_json(200, info);
   });
 
@@ -407,7 +422,7 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
     res.finish();
   });
 
-  r.add("GET", "/system/df", [&ctx](http::Request&, http::Response& res) {
+  r.add("GET", "/system/df", [&ctx](http::Request& req, http::Response& res) {
     json images = json::array();
     auto listed = ctx.images.list();
     // Newest first, as dockerd lists both images and containers here.
@@ -428,17 +443,26 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
            {"SharedSize", shared_size(img, layers)},
            {"Labels", img.config.value("config", json::object()).value("Labels", json::object())},
            {"Containers", users.size()}});
+      // As /images/json: the old size field and nulls for empty lists before 1.44.
+      if (api_version(req) < 144) {
+        json& row = images.back();
+        row["VirtualSize"] = img.size;
+        if (row["Labels"].is_null() || row["Labels"].empty()) row["Labels"] = nullptr;
+        if (row["RepoDigests"].empty()) row["RepoDigests"] = nullptr;
+      }
     }
     json containers = json::array();
     auto all = ctx.containers.all();
     std::stable_sort(all.begin(), all.end(),
                      [](const Container& a, const Container& b) { return created_before(b, a); });
-    for (const auto& c : all) containers.push_back(summary_json(c, true, ctx.containers));
-    res.send_json(200, {{"LayersSize", layers_size},
-                        {"Images", images},
-                        {"Containers", containers},
-                        {"Volumes", json::array()},
-                        {"BuildCache", json::array()}});
+    for (const auto& c : all) containers.push_back(summary_json(c, ctx.containers, ctx.images));
+    json df = {{"LayersSize", layers_size},
+               {"Images", images},
+               {"Containers", containers},
+               {"Volumes", json::array()},
+               {"BuildCache", nullptr}};  // berth keeps no build cache: none, as Go's nil
+    if (api_version(req) < 142) df["BuilderSize"] = 0;  // deprecated and gone from 1.42
+    res.send_json(200, df);
   });
 }
 

@@ -32,7 +32,7 @@ void check_filters(http::Request& req, const std::vector<std::string>& accepted)
 void add_volume_routes(http::Router& r) {
   r.add("GET", "/volumes", [](http::Request& req, http::Response& res) {
     check_filters(req, {"dangling", "driver", "label", "name"});
-    res.send_json(200, {{"Volumes", json::array()}, {"Warnings", json::array()}});
+    res.send_json(200, {{"Volumes", json::array()}, {"Warnings", nullptr}});
   });
   r.add("POST", "/volumes/create", [](http::Request&, http::Response&) {
     throw InvalidArgument(

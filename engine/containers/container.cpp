@@ -100,6 +100,16 @@ std::string cgroups_path_of(const Container& c) {
   return parent == "/" ? "/" + c.id : parent + "/" + c.id;
 }
 
+std::map<std::string, std::string> event_attributes(const Container& c,
+                                                    std::map<std::string, std::string> extra) {
+  extra["name"] = c.bare_name();
+  extra["image"] = c.image;
+  if (c.config.contains("Labels") && c.config["Labels"].is_object())
+    for (const auto& [k, v] : c.config["Labels"].items())
+      if (v.is_string() && !extra.contains(k)) extra[k] = v.get<std::string>();
+  return extra;
+}
+
 TimePoint created_time(const Container& c) {
   try {
     return parse_rfc3339(c.created);

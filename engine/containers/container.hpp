@@ -3,6 +3,7 @@
 // Persisted as <data-root>/containers/<id>/config.v2.json (atomically) so berthd restarts lose
 // nothing.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,10 @@ std::string network_donor_id(const Container& c);
 // <--cgroup-parent>/<id> as dockerd joins them. A relative parent is below the runtime's own
 // cgroup, hierarchy by hierarchy, as runc reads it.
 std::string cgroups_path_of(const Container& c);
+// A container event's Actor.Attributes, as dockerd gives them: `extra`, the name and image, and
+// the container's labels (none of them replacing the others).
+std::map<std::string, std::string> event_attributes(const Container& c,
+                                                    std::map<std::string, std::string> extra = {});
 
 // When the container was created. (Created texts drop trailing zeros, as Go's RFC3339Nano does,
 // so the texts themselves do not sort.) The epoch for a record without a valid time.

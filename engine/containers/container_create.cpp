@@ -339,6 +339,10 @@ void apply_host_config_defaults(json& hc, const std::string& runtime_name) {
   if (const int64_t memory = hc.value("Memory", int64_t{0});
       memory > 0 && hc.value("MemorySwap", int64_t{0}) == 0)
     hc["MemorySwap"] = memory * 2;
+  // No pids limit is null, never 0 or -1, as dockerd stores it.
+  if (const json* pids = find_field(hc, "PidsLimit");
+      !pids || !pids->is_number_integer() || pids->get<int64_t>() <= 0)
+    hc["PidsLimit"] = nullptr;
   const json* swappiness = find_field(hc, "MemorySwappiness");
   if (!swappiness || (swappiness->is_number_integer() && swappiness->get<int64_t>() < 0))
     hc["MemorySwappiness"] = nullptr;

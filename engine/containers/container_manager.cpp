@@ -234,12 +234,7 @@ void ContainerManager::publish(const Container& c, const std::string& action,
   e.type = "container";
   e.action = action;
   e.id = c.id;
-  e.attributes = std::move(extra);
-  e.attributes["name"] = c.bare_name();
-  e.attributes["image"] = c.image;
-  if (c.config.contains("Labels") && c.config["Labels"].is_object())
-    for (const auto& [k, v] : c.config["Labels"].items())
-      if (v.is_string() && !e.attributes.contains(k)) e.attributes[k] = v.get<std::string>();
+  e.attributes = event_attributes(c, std::move(extra));
   events_.publish(std::move(e));
 }
 
@@ -415,13 +410,17 @@ json ContainerManager::host_config_with_volumes_from(const Container& c) const {
   return hc;
 }
 
+std::string ContainerManager::network_id(const std::string& name) const {
+  return name == "bridge" ? network_.bridge_network().id : builtin_network_id(name);
+}
+
 void ContainerManager::publish_network(const Container& c, const std::string& action) const {
   const std::string name = network_mode_of(c.host_config);
   if (name.starts_with("container:")) return;  // no endpoint of its own: dockerd says nothing
   Event ev;
   ev.type = "network";
   ev.action = action;
-  ev.id = name == "bridge" ? network_.bridge_network().id : builtin_network_id(name);
+  ev.id = network_id(name);
   ev.attributes = {{"container", c.id}, {"name", name}, {"type", builtin_network_driver(name)}};
   events_.publish(std::move(ev));
 }

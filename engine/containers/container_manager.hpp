@@ -109,6 +109,8 @@ class ContainerManager {
   // (`docker ps` visits them all). `fn` must not call back into the manager.
   void for_each(const std::function<void(const Container&)>& fn) const;
   nlohmann::json inspect(const std::string& ref) const;
+  // The ID GET /networks gives the network a container's NetworkMode names (bridge, host, none).
+  std::string network_id(const std::string& name) const;
   // The variables of the container's links, as its execs get them (computed anew, as dockerd
   // does: a linked container that stopped fails the exec).
   std::vector<std::string> link_env(const Container& c) const;

@@ -154,24 +154,74 @@ json container_top(ContainerManager& containers, const std::string& ref,
   return {{"Titles", titles}, {"Processes", processes}};
 }
 
+// The eight blkio_stats lists, as dockerd gives them: null for a container that is not running,
+// else each list its cgroup has ("MAJ:MIN Op value" lines; v1's throttle files hold the two that
+// every kernel keeps) and [] for the rest.
+json blkio_stats(const fs::path& blkio) {
+  json stats = json::object();
+  for (const char* key :
+       {"io_service_bytes_recursive", "io_serviced_recursive", "io_queue_recursive",
+        "io_service_time_recursive", "io_wait_time_recursive", "io_merged_recursive",
+        "io_time_recursive", "sectors_recursive"})
+    stats[key] = blkio.empty() ? json(nullptr) : json::array();
+  if (blkio.empty()) return stats;
+  for (const auto& [key, file] :
+       {std::pair{"io_service_bytes_recursive", "blkio.throttle.io_service_bytes_recursive"},
+        {"io_serviced_recursive", "blkio.throttle.io_serviced_recursive"}}) {
+    std::ifstream in(blkio / file);
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto fields = split_ws(line);
+      if (fields.size() != 3) continue;  // the "Total" line
+      const auto colon = fields[0].find(':');
+      if (colon == std::string::npos) continue;
+      try {
+        stats[key].push_back({{"major", std::stoll(fields[0].substr(0, colon))},
+                              {"minor", std::stoll(fields[0].substr(colon + 1))},
+                              {"op", fields[1]},
+                              {"value", std::stoll(fields[2])}});
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  return stats;
+}
+
+// cpu.stat's throttling counters (v1: nr_periods, nr_throttled, throttled_time in ns; v2 the
+// same with throttled_usec).
+json throttling_data(const fs::path& cpu_stat) {
+  const auto values = read_key_values(cpu_stat);
+  const auto value = [&](const char* key) { return values.contains(key) ? values.at(key) : 0; };
+  return {{"periods", value("nr_periods")},
+          {"throttled_periods", value("nr_throttled")},
+          {"throttled_time", values.contains("throttled_usec") ? value("throttled_usec") * 1000
+                                                               : value("throttled_time")}};
+}
+
 json container_stats(ContainerManager& containers, const std::string& ref, const json& previous) {
   const Container c = containers.get(ref);
   const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-  json s = {{"read", rfc3339_nano(std::chrono::system_clock::now())},
-            {"preread", previous.is_object() ? previous.value("read", "0001-01-01T00:00:00Z")
-                                             : "0001-01-01T00:00:00Z"},
-            {"name", c.name},
-            {"id", c.id},
-            {"num_procs", 0},
-            {"pids_stats", json::object()},
-            {"blkio_stats", {{"io_service_bytes_recursive", json::array()}}},
-            {"storage_stats", json::object()},
-            {"cpu_stats", {{"cpu_usage", {{"total_usage", 0}}}, {"online_cpus", ncpu}}},
-            {"precpu_stats", previous.is_object() ? previous["cpu_stats"]
-                                                  : json{{"cpu_usage", {{"total_usage", 0}}}}},
-            {"memory_stats", json::object()},
-            {"networks", json::object()}};
-  if (!c.state.running()) return s;
+  // A container that is not running has dockerd's empty sample: zero times and counters.
+  const json idle_cpu = {
+      {"cpu_usage", {{"total_usage", 0}, {"usage_in_kernelmode", 0}, {"usage_in_usermode", 0}}},
+      {"throttling_data", {{"periods", 0}, {"throttled_periods", 0}, {"throttled_time", 0}}}};
+  const bool running = c.state.running();
+  json s = {
+      {"read", running ? rfc3339_nano(std::chrono::system_clock::now()) : "0001-01-01T00:00:00Z"},
+      {"preread", previous.is_object() ? previous.value("read", "0001-01-01T00:00:00Z")
+                                       : "0001-01-01T00:00:00Z"},
+      {"name", c.name},
+      {"id", c.id},
+      {"num_procs", 0},
+      {"pids_stats", json::object()},
+      {"blkio_stats", blkio_stats({})},
+      {"storage_stats", json::object()},
+      {"cpu_stats", idle_cpu},
+      {"precpu_stats", previous.is_object() ? previous["cpu_stats"] : idle_cpu},
+      {"memory_stats", json::object()}};
+  if (!running) return s;
+  s["networks"] = json::object();
+  s["cpu_stats"]["online_cpus"] = ncpu;
   const std::string cg = cgroups_path_of(c);
   const fs::path v2 = cgroup_dir("/sys/fs/cgroup", "", cg);
   json& cpu = s["cpu_stats"];
@@ -191,6 +241,8 @@ json container_stats(ContainerManager& containers, const std::string& ref, const
         {"stats", mem_stat}};
     s["pids_stats"] = {{"current", read_int(v2 / "pids.current")},
                        {"limit", read_int(v2 / "pids.max", 0)}};
+    cpu["throttling_data"] = throttling_data(v2 / "cpu.stat");
+    s["blkio_stats"] = blkio_stats(v2);  // io.stat has other names: the lists stay empty
   } else {
     const fs::path root = "/sys/fs/cgroup";
     const auto acct = cgroup_dir(root / "cpuacct", "cpuacct", cg);
@@ -215,7 +267,11 @@ json container_stats(ContainerManager& containers, const std::string& ref, const
     const auto pids = cgroup_dir(root / "pids", "pids", cg);
     s["pids_stats"] = {{"current", read_int(pids / "pids.current")},
                        {"limit", read_int(pids / "pids.max", 0)}};
+    cpu["throttling_data"] = throttling_data(cgroup_dir(root / "cpu", "cpu", cg) / "cpu.stat");
+    s["blkio_stats"] = blkio_stats(cgroup_dir(root / "blkio", "blkio", cg));
   }
+  // Without a limit ("max") dockerd leaves the limit out.
+  if (s["pids_stats"].value("limit", int64_t{0}) <= 0) s["pids_stats"].erase("limit");
   // No limit reads as "max" (v2) or almost 2^63 (v1); dockerd reports the machine's memory then.
   const int64_t machine = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE);
   json& memory = s["memory_stats"];

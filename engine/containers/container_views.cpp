@@ -210,6 +210,12 @@ json inspect_json(const Container& c, const ContainerManager& m) {
        {"AttachStdin", "AttachStdout", "AttachStderr", "Tty", "OpenStdin", "StdinOnce"})
     if (!config.contains(key)) config[key] = false;
   json network = networks_json(c);
+  // Once started, the network's ID stays on an endpoint that is not attached (stopped, host,
+  // none), as dockerd keeps it.
+  for (auto& [name, endpoint] : network.items())
+    if (c.has_been_started && endpoint.value("NetworkID", "").empty() &&
+        (name == "bridge" || name == "host" || name == "none"))
+      endpoint["NetworkID"] = m.network_id(name);
   json settings = {{"Bridge", ""},
                    {"SandboxID", c.network.is_object() ? c.id : ""},
                    {"SandboxKey", c.network.is_object() ? c.network.value("netns_path", "") : ""},
@@ -218,12 +224,14 @@ json inspect_json(const Container& c, const ContainerManager& m) {
                    {"LinkLocalIPv6PrefixLen", 0},
                    {"Ports", ports_json(c)},
                    {"Networks", network}};
-  if (network.contains("bridge")) {
-    const json& ep = network["bridge"];
-    for (const char* key : {"EndpointID", "Gateway", "IPAddress", "IPPrefixLen", "MacAddress",
-                            "GlobalIPv6Address", "GlobalIPv6PrefixLen", "IPv6Gateway"})
-      settings[key] = ep.value(key, json());
-  }
+  // The default bridge's endpoint, repeated at the top as Docker always has it (empty on other
+  // networks).
+  const json& ep = network.contains("bridge") ? network["bridge"] : detached_endpoint();
+  for (const char* key : {"EndpointID", "Gateway", "IPAddress", "IPPrefixLen", "MacAddress",
+                          "GlobalIPv6Address", "GlobalIPv6PrefixLen", "IPv6Gateway"})
+    settings[key] = ep.value(key, json());
+  settings["SecondaryIPAddresses"] = nullptr;
+  settings["SecondaryIPv6Addresses"] = nullptr;
   const bool running = s.status == "running" || s.status == "paused";
   json inspect = {{"Id", c.id},
                   {"Created", c.created},
@@ -267,6 +275,20 @@ json inspect_json(const Container& c, const ContainerManager& m) {
   // Absent, not null, without a health check: docker's omitempty, which templates rely on.
   if (!s.health.is_null()) inspect["State"]["Health"] = s.health;
   return inspect;
+}
+
+void adapt_inspect_to_api(json& inspect, int api_version) {
+  if (api_version < 142) {  // removed in 1.42; older clients still read them
+    inspect["HostConfig"]["KernelMemory"] = 0;
+    inspect["HostConfig"]["KernelMemoryTCP"] = 0;
+  }
+  auto networks = inspect["NetworkSettings"].find("Networks");
+  if (networks == inspect["NetworkSettings"].end() || !networks->is_object()) return;
+  for (auto& [name, endpoint] : networks->items()) {
+    if (!endpoint.is_object()) continue;
+    if (api_version < 144) endpoint.erase("DNSNames");
+    if (api_version < 148) endpoint.erase("GwPriority");
+  }
 }
 
 json ContainerManager::inspect(const std::string& ref) const {
@@ -428,10 +450,13 @@ void append_summary_json(std::string& out, const Container& c, std::optional<int
     for (const auto& [key, bindings] : ports.items()) append_port_rows(out, first, key, bindings);
   }
   out += "],";
-  if (size_rw) {
+  // Docker leaves either size out when it is 0 (omitempty).
+  if (const int64_t root_fs = size_root_fs.value_or(size_rw.value_or(0)); root_fs > 0) {
     append_key(out, "SizeRootFs");
-    append_int(out, size_root_fs.value_or(*size_rw));
+    append_int(out, root_fs);
     out += ',';
+  }
+  if (size_rw && *size_rw > 0) {
     append_key(out, "SizeRw");
     append_int(out, *size_rw);
     out += ',';
@@ -444,10 +469,10 @@ void append_summary_json(std::string& out, const Container& c, std::optional<int
   out += '}';
 }
 
-json summary_json(const Container& c, bool with_size, const ContainerManager& m) {
+json summary_json(const Container& c, const ContainerManager& m, const ImageStore& images) {
   std::string text;
-  append_summary_json(text, c,
-                      with_size ? std::optional<int64_t>(container_size_rw(c, m)) : std::nullopt);
+  const auto [size_rw, size_root_fs] = container_sizes(c, m, images);
+  append_summary_json(text, c, size_rw, size_root_fs);
   return json::parse(text);
 }
 

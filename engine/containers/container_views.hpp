@@ -22,6 +22,10 @@ class ContainerManager;
 class ImageStore;
 
 nlohmann::json inspect_json(const Container& c, const ContainerManager& manager);
+// What a client of an older API version gets: fields it still has (KernelMemory before 1.42),
+// and none from later ones (DNSNames from 1.44, GwPriority from 1.48). `api_version` is 141 for
+// 1.41.
+void adapt_inspect_to_api(nlohmann::json& inspect, int api_version);
 // What a `docker ps` row shows that the record alone does not tell.
 struct SummaryExtras {
   const std::vector<std::string>* link_names = nullptr;  // as a linked container: "/web/db"
@@ -38,7 +42,9 @@ int64_t container_size_rw(const Container& c, const ContainerManager& manager);
 // docker's SizeRw and SizeRootFs: the container's own changes, and those plus its image.
 std::pair<int64_t, int64_t> container_sizes(const Container& c, const ContainerManager& manager,
                                             const ImageStore& images);
-nlohmann::json summary_json(const Container& c, bool with_size, const ContainerManager& manager);
+// A ps row with both sizes, as `docker system df` lists containers.
+nlohmann::json summary_json(const Container& c, const ContainerManager& manager,
+                            const ImageStore& images);
 
 // `docker ps --filter`: status, name, label, id, ancestor, exited, before, since, network.
 // Everything that needs a lookup (names as patterns, images, other containers) is resolved once,

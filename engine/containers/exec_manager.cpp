@@ -28,10 +28,16 @@ std::string random_hex(size_t n) {
   return s;
 }
 
+// The exec's command as dockerd's events name it: the program, a space, then its arguments
+// joined by spaces ("true " for a command without arguments).
 std::string command_line(const json& config) {
+  const json cmd = config.value("Cmd", json::array());
   std::string out;
-  for (const auto& a : config.value("Cmd", json::array()))
-    out += (out.empty() ? "" : " ") + a.get<std::string>();
+  for (size_t i = 0; i < cmd.size(); ++i) {
+    if (i > 1) out += ' ';
+    out += cmd[i].get<std::string>();
+    if (i == 0) out += ' ';
+  }
   return out;
 }
 
@@ -76,14 +82,14 @@ std::string ExecManager::create(const std::string& container_ref, const json& co
   exec->id = random_hex(64);
   exec->container_id = c.id;
   exec->config = config;
+  // The container's user, unless the exec names one, as dockerd records it.
+  if (get_string(config, "User").empty()) exec->config["User"] = get_string(c.config, "User");
   {
     std::lock_guard lock(mutex_);
     execs_[exec->id] = exec;
   }
-  events_.publish({"container",
-                   "exec_create: " + command_line(config),
-                   c.id,
-                   {{"name", c.bare_name()}, {"image", c.image}, {"execID", exec->id}}});
+  events_.publish({"container", "exec_create: " + command_line(config), c.id,
+                   event_attributes(c, {{"execID", exec->id}})});
   return exec->id;
 }
 
@@ -159,10 +165,8 @@ void ExecManager::start(const std::string& exec_id, bool detach, Stream* client)
     exec->shim = std::move(shim);
     exec->running = true;
   }
-  events_.publish({"container",
-                   "exec_start: " + command_line(exec->config),
-                   c.id,
-                   {{"name", c.bare_name()}, {"image", c.image}, {"execID", exec->id}}});
+  events_.publish({"container", "exec_start: " + command_line(exec->config), c.id,
+                   event_attributes(c, {{"execID", exec->id}})});
   std::thread([this, exec] { watch(exec); }).detach();
   if (!shim_stream) return;
 
@@ -205,19 +209,14 @@ void ExecManager::watch(std::shared_ptr<Exec> exec) {
   {
     std::lock_guard lock(mutex_);
     exec->running = false;
-    exec->exit_code = exit->exit_code;
-    exec->pid = 0;
+    exec->exit_code = exit->exit_code;  // the pid stays, as dockerd's inspect keeps it
   }
   changed_.notify_all();
   try {
     const Container c = containers_.get(exec->container_id);
-    events_.publish({"container",
-                     "exec_die",
-                     c.id,
-                     {{"name", c.bare_name()},
-                      {"image", c.image},
-                      {"execID", exec->id},
-                      {"exitCode", std::to_string(exit->exit_code)}}});
+    events_.publish({"container", "exec_die", c.id,
+                     event_attributes(c, {{"execID", exec->id},
+                                          {"exitCode", std::to_string(exit->exit_code)}})});
   } catch (const NotFound&) {
   }
 }

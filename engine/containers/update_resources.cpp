@@ -189,7 +189,7 @@ json merge_update(const json& host_config, const json& request, const std::strin
     if (!text(request, key).empty()) hc[key] = request[key];
   // A PidsLimit present replaces the stored one (0 or -1: unlimited), as dockerd's pointer does.
   if (auto it = request.find("PidsLimit"); it != request.end() && it->is_number())
-    hc["PidsLimit"] = *it;
+    hc["PidsLimit"] = it->get<int64_t>() > 0 ? *it : json(nullptr);
   return hc;
 }
 

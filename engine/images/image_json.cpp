@@ -27,6 +27,26 @@ std::string image_comment(const nlohmann::json& config) {
   return string_field(history->back(), "comment");
 }
 
+// A container config as Docker's Go struct writes it: the 17 fields it always has, then the ones
+// it writes only when set, in its order. API versions before 1.45 show image configs this way.
+nlohmann::json legacy_container_config(const nlohmann::json& given) {
+  const nlohmann::json from = given.is_object() ? given : nlohmann::json::object();
+  nlohmann::json out = nlohmann::json::object();
+  for (const char* key : {"Hostname", "Domainname", "User", "Image", "WorkingDir"})
+    out[key] = string_field(from, key);
+  for (const char* key :
+       {"AttachStdin", "AttachStdout", "AttachStderr", "Tty", "OpenStdin", "StdinOnce"})
+    out[key] = from.contains(key) && from[key].is_boolean() ? from[key] : nlohmann::json(false);
+  for (const char* key : {"Env", "Cmd", "Volumes", "Entrypoint", "OnBuild", "Labels"}) {
+    const auto it = from.find(key);
+    out[key] = it != from.end() ? *it : nlohmann::json(nullptr);
+  }
+  for (const char* key : {"ExposedPorts", "Healthcheck", "ArgsEscaped", "NetworkDisabled",
+                          "MacAddress", "StopSignal", "StopTimeout", "Shell"})
+    if (const auto it = from.find(key); it != from.end() && !it->is_null()) out[key] = *it;
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json image_summary(const Image& image, int64_t shared_size, int64_t containers,
@@ -45,7 +65,12 @@ nlohmann::json image_summary(const Image& image, int64_t shared_size, int64_t co
     j["RepoTags"] = {"<none>:<none>"};
     j["RepoDigests"] = {"<none>@<none>"};
   }
-  if (api_version < 144) j["VirtualSize"] = image.size;
+  if (api_version < 144) {
+    j["VirtualSize"] = image.size;
+    // Empty lists and maps were null then.
+    if (j["Labels"].empty()) j["Labels"] = nullptr;
+    if (j["RepoDigests"].empty()) j["RepoDigests"] = nullptr;
+  }
   return j;
 }
 
@@ -94,6 +119,13 @@ nlohmann::json image_inspect(const Image& image,
   if (const std::string os_version = string_field(c, "os.version"); !os_version.empty())
     j["OsVersion"] = os_version;
   if (api_version < 144) j["VirtualSize"] = image.size;
+  // Until 1.45 every config field is there, set or not, beside the builder's container and its
+  // config (empty for images no `docker build` made), as clients of those versions index them.
+  if (api_version < 145) {
+    j["Config"] = legacy_container_config(j["Config"]);
+    j["Container"] = string_field(c, "container");
+    j["ContainerConfig"] = legacy_container_config(c.value("container_config", nlohmann::json()));
+  }
   return j;
 }
 

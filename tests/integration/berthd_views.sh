@@ -167,4 +167,29 @@ for dir in ${lower//:/ }; do [ -d "$dir" ] || lower_ok="missing $dir"; done
 expect_eq "... each of them a directory" "$lower_ok" yes
 d rm files >/dev/null
 
+# ---- shapes clients of API 1.41 index without checking (dockerd 20.10's) ----
+api141() { berthd_netns_api GET "/v1.41$1" | head -n -1; }
+pyget() { python3 -c "import json,sys; d=json.load(sys.stdin); print(json.dumps(eval('d' + sys.argv[1])))" "$1"; }
+expect_eq "image inspect at 1.41: every config field, null when unset" \
+  "$(api141 /images/busybox/json | pyget '["Config"]["Entrypoint"], d["ContainerConfig"]["Cmd"], d["Container"], len(d["Config"])')" \
+  '[null, null, "", 17]'
+d run -d --name shapes --network none -u 1000 -l team=infra busybox sleep 300 >/dev/null
+expect_eq "inspect, --network none: the top-level address fields, empty; no pids limit is null" \
+  "$(api141 /containers/shapes/json | pyget '["NetworkSettings"]["IPAddress"], d["NetworkSettings"]["MacAddress"], d["HostConfig"]["PidsLimit"], d["NetworkSettings"]["Networks"]["none"]["NetworkID"] != ""')" \
+  '["", "", null, true]'
+exec_since=$(date +%s.%N)
+exec_id=$(d exec -d shapes true >/dev/null; berthd_netns_api POST /containers/shapes/exec \
+  -H 'Content-Type: application/json' -d '{"Cmd":["true"]}' | head -1 | pyget '["Id"]' | tr -d '"')
+expect_eq "exec inspect: the container's user when the exec names none" \
+  "$(api141 "/exec/$exec_id/json" | pyget '["ProcessConfig"]["user"]')" '"1000"'
+capture d events --since "$exec_since" --until "$(($(date +%s) + 1))" --filter label=team=infra \
+  --filter event=exec_create --format '{{.Action}}|{{.Actor.Attributes.team}}'
+expect_contains "exec events carry the container's labels; the action as dockerd words it" "$OUT" \
+  "exec_create: true |infra"
+d stop -t 0 shapes >/dev/null
+expect_eq "stats of a stopped container: dockerd's empty sample" \
+  "$(api141 '/containers/shapes/stats?stream=false' | pyget '["read"], d["blkio_stats"]["io_serviced_recursive"], "networks" in d')" \
+  '["0001-01-01T00:00:00Z", null, false]'
+d rm shapes >/dev/null
+
 assert_finish
