@@ -135,8 +135,10 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
       } catch (const NotFound&) {
       }
     }
+    const int client_api = api_version(req);
     auto extras_of = [&](const Container& c) {
       SummaryExtras extras;
+      extras.api_version = client_api;
       if (const auto it = link_names.find(c.id); it != link_names.end())
         extras.link_names = &it->second;
       if (const auto it = image_of_ref.find(c.image);
@@ -228,9 +230,11 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
     const std::string id = containers.resolve(req.param("id"));
     // An unknown condition means the default (not-running), as with dockerd.
     const std::string condition = req.query("condition").value_or("");
-    // Headers go out at once: clients open the wait before start and read the answer after exit.
-    res.start_stream(200, "application/json");
-    const auto result = containers.wait(id, condition, [&] { return res.cancelled(); });
+    // Headers go out as soon as the wait counts: clients open the wait before start and read the
+    // answer after exit.
+    const auto result = containers.wait(
+        id, condition, [&] { res.start_stream(200, "application/json"); },
+        [&] { return res.cancelled(); });
     json answer = {{"StatusCode", result.status_code}, {"Error", nullptr}};
     if (!result.error.empty()) answer["Error"] = {{"Message", result.error}};
     res.write(answer.dump() + "\n");

@@ -455,7 +455,8 @@ void add_system_routes(http::Router& r, const SystemContext& ctx) {
     auto all = ctx.containers.all();
     std::stable_sort(all.begin(), all.end(),
                      [](const Container& a, const Container& b) { return created_before(b, a); });
-    for (const auto& c : all) containers.push_back(summary_json(c, ctx.containers, ctx.images));
+    for (const auto& c : all)
+      containers.push_back(summary_json(c, ctx.containers, ctx.images, api_version(req)));
     json df = {{"LayersSize", layers_size},
                {"Images", images},
                {"Containers", containers},

@@ -112,6 +112,7 @@ void ContainerManager::attach(const std::string& ref, const std::function<Stream
 
 ContainerManager::WaitResult ContainerManager::wait(const std::string& ref,
                                                     const std::string& condition,
+                                                    const std::function<void()>& registered,
                                                     const std::function<bool()>& cancelled) {
   auto e = find(ref);
   std::unique_lock lock(e->mutex);
@@ -123,8 +124,18 @@ ContainerManager::WaitResult ContainerManager::wait(const std::string& ref,
   auto result = [&] {
     return WaitResult{e->c.state.exit_code, e->c.has_been_started ? e->c.state.error : ""};
   };
-  if (cond == "not-running" && !e->c.state.running()) return result();
+  if (cond == "not-running" && !e->c.state.running()) {
+    const WaitResult now = result();
+    lock.unlock();
+    registered();
+    return now;
+  }
   const uint64_t exits = e->exits;
+  // The client hears of the wait only now, with the count taken; not under the lock, which the
+  // exit needs.
+  lock.unlock();
+  registered();
+  lock.lock();
   for (;;) {
     if (cond == "removed" ? e->removed : (e->exits > exits || e->removed)) return result();
     e->changed.wait_for(lock, 500ms);

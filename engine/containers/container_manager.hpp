@@ -88,9 +88,12 @@ class ContainerManager {
     int status_code = 0;
     std::string error;
   };
-  // condition: not-running (default), next-exit, removed. `cancelled` is polled while waiting.
+  // condition: not-running (default), next-exit, removed. `registered` runs once the wait counts
+  // from this moment (the route answers the client's headers there: the CLI starts the container
+  // as soon as it has them, and an exit before the count was taken would never end a next-exit
+  // wait). `cancelled` is polled while waiting.
   WaitResult wait(const std::string& ref, const std::string& condition,
-                  const std::function<bool()>& cancelled);
+                  const std::function<void()>& registered, const std::function<bool()>& cancelled);
   // Registers the session, then calls `hijack` (which answers the client and hands over its
   // connection), then blocks until the session ends. `detach_keys`: docker's key spec that ends a
   // TTY session's input without closing the container's stdin ("" = ctrl-p,ctrl-q).

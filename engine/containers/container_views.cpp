@@ -433,11 +433,23 @@ void append_summary_json(std::string& out, const Container& c, std::optional<int
     append_string(out, network);
     out += ':';
     const json* endpoint = attached_endpoint(c, network);
-    if (endpoint) {
+    if (endpoint && extras.api_version >= 148) {
       out += endpoint->dump();
-    } else {
+    } else if (endpoint) {
+      json shown = *endpoint;
+      if (extras.api_version < 144) shown.erase("DNSNames");
+      shown.erase("GwPriority");
+      out += shown.dump();
+    } else if (extras.api_version >= 144) {
       static const std::string detached = detached_endpoint().dump();
       out += detached;
+    } else {
+      static const std::string detached_before_144 = [] {
+        json shown = detached_endpoint();
+        shown.erase("DNSNames");
+        return shown.dump();
+      }();
+      out += detached_before_144;
     }
   }
   out += "}},";
@@ -469,10 +481,13 @@ void append_summary_json(std::string& out, const Container& c, std::optional<int
   out += '}';
 }
 
-json summary_json(const Container& c, const ContainerManager& m, const ImageStore& images) {
+json summary_json(const Container& c, const ContainerManager& m, const ImageStore& images,
+                  int api_version) {
   std::string text;
   const auto [size_rw, size_root_fs] = container_sizes(c, m, images);
-  append_summary_json(text, c, size_rw, size_root_fs);
+  SummaryExtras extras;
+  extras.api_version = api_version;
+  append_summary_json(text, c, size_rw, size_root_fs, extras);
   return json::parse(text);
 }
 

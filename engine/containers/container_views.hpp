@@ -32,6 +32,9 @@ struct SummaryExtras {
   // The image as the row names it when the record's reference no longer names the container's
   // image (removed or retagged): its ID, as dockerd shows it.
   const std::string* image = nullptr;
+  // The client's API version (150 for 1.50): the endpoint fields later versions added are left
+  // out for older clients, as in inspect (adapt_inspect_to_api).
+  int api_version = 150;
 };
 // A `docker ps` row appended to `out` as JSON text; SizeRw and SizeRootFs when `size_rw` is given.
 void append_summary_json(std::string& out, const Container& c, std::optional<int64_t> size_rw,
@@ -44,7 +47,7 @@ std::pair<int64_t, int64_t> container_sizes(const Container& c, const ContainerM
                                             const ImageStore& images);
 // A ps row with both sizes, as `docker system df` lists containers.
 nlohmann::json summary_json(const Container& c, const ContainerManager& manager,
-                            const ImageStore& images);
+                            const ImageStore& images, int api_version);
 
 // `docker ps --filter`: status, name, label, id, ancestor, exited, before, since, network.
 // Everything that needs a lookup (names as patterns, images, other containers) is resolved once,

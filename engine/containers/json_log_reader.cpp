@@ -265,9 +265,6 @@ void read_json_log(const std::string& path, const LogReadOptions& options,
 
   UniqueFd current;
   ino_t current_inode = 0;
-  // Rotated files already read to the end. Their descriptors stay open while the files exist so
-  // the kernel cannot hand their inode numbers to newer files.
-  std::map<ino_t, UniqueFd> finished;
   for (size_t i = first_file; i < files.size(); ++i) {
     UniqueFd fd = open_log_file(files[i]);
     if (!fd) {
@@ -276,15 +273,14 @@ void read_json_log(const std::string& path, const LogReadOptions& options,
     }
     if (::lseek(fd.get(), start_offset[i], SEEK_SET) < 0) throw_errno("seek " + files[i]);
     reader.drain(fd.get(), files[i]);
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) throw_errno("stat " + files[i]);
     if (i + 1 < files.size()) {
       reader.finish_file();
-      finished[st.st_ino] = std::move(fd);
-    } else {
-      current_inode = st.st_ino;
-      current = std::move(fd);
+      continue;
     }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) throw_errno("stat " + files[i]);
+    current_inode = st.st_ino;
+    current = std::move(fd);
   }
   if (!options.follow || reader.stopped()) {
     reader.finish_file();
@@ -292,12 +288,52 @@ void read_json_log(const std::string& path, const LogReadOptions& options,
   }
 
   // Follow: poll the live file for growth. When the writer rotates, finish the old file through
-  // the descriptor we hold, read any rotated file we have not seen (several rotations may happen
-  // between two polls), and continue at the start of the new live file.
+  // the descriptor we hold, then read the rotated files, oldest first, for the entries newer than
+  // the last one read: several rotations may pass between two polls, and a rotated file may be a
+  // gzipped copy of one already read. The entries' times, which only grow, tell what is new.
   for (;;) {
     const bool keep = keep_following();
     if (current) reader.drain(current.get(), path);
     if (reader.stopped()) return;
+    // Held open while the rotated files are read, so that its inode stays its own.
+    UniqueFd live(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat live_st {};
+    const bool rotated =
+        live && ::fstat(live.get(), &live_st) == 0 && (!current || live_st.st_ino != current_inode);
+    if (rotated) {
+      if (current) {
+        reader.drain(current.get(), path);  // what came between the last read and rotation
+        reader.finish_file();
+        current.reset();
+      }
+      // The rotated files as they stand while this live file is the live one: opened all before
+      // any is read, again if the writer rotated meanwhile (names move at each rotation).
+      std::vector<std::pair<std::string, UniqueFd>> files_now;
+      for (;;) {
+        files_now.clear();
+        auto names = log_files(path);
+        names.pop_back();
+        for (const auto& name : names)
+          if (UniqueFd fd = open_log_file(name)) files_now.emplace_back(name, std::move(fd));
+        struct stat now {};
+        if (::stat(path.c_str(), &now) == 0 && now.st_ino == live_st.st_ino) break;
+        live.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!live || ::fstat(live.get(), &live_st) != 0) break;
+      }
+      for (auto& [name, fd] : files_now) {
+        reader.pass_over_through(reader.last_seen());
+        reader.drain(fd.get(), name);
+        reader.finish_file();
+      }
+      if (live) {
+        current = std::move(live);
+        current_inode = live_st.st_ino;
+        reader.pass_over_through(reader.last_seen());
+        reader.drain(current.get(), path);
+      }
+      reader.pass_over_through(std::nullopt);
+      continue;  // look again at once: the container may have stopped meanwhile
+    }
     if (!keep) {
       reader.finish_file();
       return;
@@ -307,47 +343,8 @@ void read_json_log(const std::string& path, const LogReadOptions& options,
                                       .count() > *options.until_nano) {
       return;
     }
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0) {
-      if (!current || st.st_ino != current_inode) {
-        if (current) {
-          reader.drain(current.get(), path);  // what came between the last read and rotation
-          reader.finish_file();
-          finished[current_inode] = std::move(current);
-        }
-        auto all = log_files(path);
-        all.pop_back();
-        std::map<ino_t, UniqueFd> still_there;
-        for (const auto& rotated : all) {
-          if (compressed(rotated)) {
-            // A gzipped file is a new copy of entries maybe read already; only newer ones count.
-            UniqueFd fd = open_log_file(rotated);
-            if (!fd) continue;
-            reader.pass_over_through(reader.last_seen());
-            reader.drain(fd.get(), rotated);
-            reader.finish_file();
-            reader.pass_over_through(std::nullopt);
-            continue;
-          }
-          UniqueFd fd(::open(rotated.c_str(), O_RDONLY | O_CLOEXEC));
-          struct stat rst {};
-          if (!fd || ::fstat(fd.get(), &rst) != 0) continue;
-          if (auto it = finished.find(rst.st_ino); it != finished.end()) {
-            still_there[rst.st_ino] = std::move(it->second);
-            continue;
-          }
-          reader.drain(fd.get(), rotated);
-          reader.finish_file();
-          still_there[rst.st_ino] = std::move(fd);
-        }
-        finished = std::move(still_there);
-        current.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        current_inode = st.st_ino;
-        continue;
-      }
-      off_t offset = ::lseek(current.get(), 0, SEEK_CUR);
-      if (offset > st.st_size) ::lseek(current.get(), 0, SEEK_SET);  // truncated (max-file 1)
-    }
+    if (current && live && ::lseek(current.get(), 0, SEEK_CUR) > live_st.st_size)
+      ::lseek(current.get(), 0, SEEK_SET);  // truncated (max-file 1)
     std::this_thread::sleep_for(kFollowPoll);
   }
 }
