@@ -4,10 +4,13 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <chrono>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/time_format.hpp"
 
 namespace berth::engine {
 namespace {
@@ -81,6 +84,27 @@ void gzip_file(const std::string& from, const std::string& to, const std::string
     throw_errno("rename " + partial, err);
   }
   ::unlink(from.c_str());
+}
+
+std::optional<int64_t> gzip_last_time(const std::string& path) {
+  UniqueFd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) return std::nullopt;
+  unsigned char header[12 + 512];
+  const ssize_t n = ::pread(in.get(), header, sizeof header, 0);
+  // ID1 ID2 CM FLG MTIME(4) XFL OS, then with FLG.FEXTRA a 2-byte length and the extra field.
+  if (n < 12 || header[0] != 0x1f || header[1] != 0x8b || !(header[3] & 0x04)) return std::nullopt;
+  const size_t length = header[10] | (header[11] << 8);
+  if (static_cast<size_t>(n) < 12 + length) return std::nullopt;
+  const auto extra = nlohmann::json::parse(header + 12, header + 12 + length, nullptr, false);
+  if (!extra.is_object() || !extra.contains("lastTime") || !extra["lastTime"].is_string())
+    return std::nullopt;
+  try {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               parse_rfc3339(extra["lastTime"].get<std::string>()).time_since_epoch())
+        .count();
+  } catch (const Error&) {
+    return std::nullopt;
+  }
 }
 
 UniqueFd gunzip_to_temp_file(const std::string& path) {

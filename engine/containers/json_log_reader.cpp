@@ -313,8 +313,13 @@ void read_json_log(const std::string& path, const LogReadOptions& options,
         files_now.clear();
         auto names = log_files(path);
         names.pop_back();
-        for (const auto& name : names)
+        for (const auto& name : names) {
+          // A gzipped file whose last entry was read already: no need to decompress it.
+          if (compressed(name))
+            if (const auto last = gzip_last_time(name); last && *last <= reader.last_seen())
+              continue;
           if (UniqueFd fd = open_log_file(name)) files_now.emplace_back(name, std::move(fd));
+        }
         struct stat now {};
         if (::stat(path.c_str(), &now) == 0 && now.st_ino == live_st.st_ino) break;
         live.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
