@@ -31,12 +31,14 @@ std::string percent_decode(std::string_view text, bool plus_is_space) {
   return out;
 }
 
-std::string percent_encode(std::string_view text) {
+std::string percent_encode(std::string_view text, bool space_as_plus) {
   static const char* digits = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : text) {
     if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
       out += static_cast<char>(c);
+    } else if (c == ' ' && space_as_plus) {
+      out += '+';
     } else {
       out += '%';
       out += digits[c >> 4];

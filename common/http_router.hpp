@@ -46,6 +46,8 @@ class Router {
 // Splits "/a/b%2Fc/" into decoded segments {"a", "b/c"}; empty segments are dropped.
 std::vector<std::string> split_path(std::string_view path);
 std::string percent_decode(std::string_view text, bool plus_is_space = false);
-std::string percent_encode(std::string_view text);
+// Everything but A-Z a-z 0-9 - _ . ~ as %XX; with space_as_plus a space as "+" (Go's
+// url.QueryEscape).
+std::string percent_encode(std::string_view text, bool space_as_plus = false);
 
 }  // namespace berth::http

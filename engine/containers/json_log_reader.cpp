@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/http_router.hpp"
 #include "common/time_format.hpp"
 #include "common/unique_fd.hpp"
 #include "engine/containers/gzip_file.hpp"
@@ -44,25 +45,6 @@ std::string fixed_nano_timestamp(int64_t nanos) {
                 utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
                 static_cast<long long>(fraction));
   return buf;
-}
-
-// Go's url.QueryEscape.
-std::string query_escape(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : text) {
-    const auto b = static_cast<unsigned char>(ch);
-    if (std::isalnum(b) || b == '-' || b == '_' || b == '.' || b == '~') {
-      out += ch;
-    } else if (b == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += kHex[b >> 4];
-      out += kHex[b & 0xF];
-    }
-  }
-  return out;
 }
 
 class Reader {
@@ -158,7 +140,8 @@ class Reader {
     for (const auto& [key, value] : attrs->items()) {
       if (!value.is_string()) continue;
       if (!out.empty()) out += ',';
-      out += query_escape(key) + "=" + query_escape(value.get_ref<const std::string&>());
+      out += http::percent_encode(key, true) + "=" +
+             http::percent_encode(value.get_ref<const std::string&>(), true);
     }
     return out;
   }
@@ -246,11 +229,13 @@ void read_json_log(const std::string& path, const LogReadOptions& options,
   // Where reading starts: the whole history, or enough of its end to hold the last N lines.
   size_t first_file = 0;
   std::vector<off_t> start_offset(files.size(), 0);
+  std::vector<UniqueFd> opened(files.size());
   if (options.tail) {
     int64_t wanted = std::max<int64_t>(*options.tail, 0);
     first_file = files.size();
     for (size_t i = files.size(); i-- > 0 && wanted >= 0;) {
-      UniqueFd fd = open_log_file(files[i]);
+      UniqueFd& fd = opened[i];  // kept for the read below: a gzipped file is unpacked once
+      fd = open_log_file(files[i]);
       if (!fd) continue;
       struct stat st {};
       if (::fstat(fd.get(), &st) != 0) throw_errno("stat " + files[i]);
@@ -266,7 +251,7 @@ void read_json_log(const std::string& path, const LogReadOptions& options,
   UniqueFd current;
   ino_t current_inode = 0;
   for (size_t i = first_file; i < files.size(); ++i) {
-    UniqueFd fd = open_log_file(files[i]);
+    UniqueFd fd = opened[i] ? std::move(opened[i]) : open_log_file(files[i]);
     if (!fd) {
       if (errno == ENOENT) continue;
       throw_errno("open " + files[i]);
