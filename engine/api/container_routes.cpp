@@ -136,9 +136,11 @@ void add_container_routes(http::Router& r, ContainerManager& containers, ImageSt
       }
     }
     const int client_api = api_version(req);
+    const auto detached = detached_endpoint_texts(containers, client_api);
     auto extras_of = [&](const Container& c) {
       SummaryExtras extras;
       extras.api_version = client_api;
+      extras.detached_endpoints = &detached;
       if (const auto it = link_names.find(c.id); it != link_names.end())
         extras.link_names = &it->second;
       if (const auto it = image_of_ref.find(c.image);

@@ -440,16 +440,26 @@ void append_summary_json(std::string& out, const Container& c, std::optional<int
       if (extras.api_version < 144) shown.erase("DNSNames");
       shown.erase("GwPriority");
       out += shown.dump();
-    } else if (extras.api_version >= 144) {
-      static const std::string detached = detached_endpoint().dump();
-      out += detached;
     } else {
-      static const std::string detached_before_144 = [] {
-        json shown = detached_endpoint();
-        shown.erase("DNSNames");
-        return shown.dump();
-      }();
-      out += detached_before_144;
+      // Not attached: the network's ID once the container has started (as inspect shows it).
+      const std::string* started = nullptr;
+      if (extras.detached_endpoints && c.has_been_started)
+        if (const auto it = extras.detached_endpoints->find(network);
+            it != extras.detached_endpoints->end())
+          started = &it->second;
+      if (started) {
+        out += *started;
+      } else if (extras.api_version >= 144) {
+        static const std::string detached = detached_endpoint().dump();
+        out += detached;
+      } else {
+        static const std::string detached_before_144 = [] {
+          json shown = detached_endpoint();
+          shown.erase("DNSNames");
+          return shown.dump();
+        }();
+        out += detached_before_144;
+      }
     }
   }
   out += "}},";
@@ -481,12 +491,26 @@ void append_summary_json(std::string& out, const Container& c, std::optional<int
   out += '}';
 }
 
+std::map<std::string, std::string> detached_endpoint_texts(const ContainerManager& m,
+                                                           int api_version) {
+  std::map<std::string, std::string> texts;
+  for (const char* name : {"bridge", "host", "none"}) {
+    json shown = detached_endpoint();
+    shown["NetworkID"] = m.network_id(name);
+    if (api_version < 144) shown.erase("DNSNames");
+    texts[name] = shown.dump();
+  }
+  return texts;
+}
+
 json summary_json(const Container& c, const ContainerManager& m, const ImageStore& images,
                   int api_version) {
   std::string text;
   const auto [size_rw, size_root_fs] = container_sizes(c, m, images);
   SummaryExtras extras;
   extras.api_version = api_version;
+  const auto detached = detached_endpoint_texts(m, api_version);
+  extras.detached_endpoints = &detached;
   append_summary_json(text, c, size_rw, size_root_fs, extras);
   return json::parse(text);
 }

@@ -35,7 +35,14 @@ struct SummaryExtras {
   // The client's API version (150 for 1.50): the endpoint fields later versions added are left
   // out for older clients, as in inspect (adapt_inspect_to_api).
   int api_version = 150;
+  // By network name, the endpoint a started container shows while not attached to it (stopped,
+  // host, none): detached_endpoint_texts(), made once per request.
+  const std::map<std::string, std::string>* detached_endpoints = nullptr;
 };
+// The JSON text of a detached endpoint on each built-in network (bridge, host, none), with its
+// network's ID, for a client of `api_version`.
+std::map<std::string, std::string> detached_endpoint_texts(const ContainerManager& manager,
+                                                           int api_version);
 // A `docker ps` row appended to `out` as JSON text; SizeRw and SizeRootFs when `size_rw` is given.
 void append_summary_json(std::string& out, const Container& c, std::optional<int64_t> size_rw,
                          std::optional<int64_t> size_root_fs = std::nullopt,
