@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <string>
 #include <system_error>
 
 #include "common/unique_fd.hpp"
+#include "engine/containers/own_cgroup.hpp"
 
 namespace berth::engine {
 namespace {
@@ -27,15 +27,8 @@ constexpr auto kLongest = 2s;
 // The cgroup.procs of the cgroup this process is in. The cgroup v2 tree comes first; a v1
 // hierarchy serves too, because one lock covers every hierarchy.
 UniqueFd open_own_cgroup_procs() {
-  std::ifstream cgroup("/proc/self/cgroup");
-  std::string line;
-  std::string unified, pids;
-  while (std::getline(cgroup, line)) {
-    if (line.rfind("0::", 0) == 0) unified = line.substr(3);
-    auto colon = line.find(':');
-    if (colon != std::string::npos && line.compare(colon + 1, 5, "pids:") == 0)
-      pids = line.substr(colon + 6);
-  }
+  const std::string unified = own_cgroup("").value_or("/");
+  const std::string pids = own_cgroup("pids").value_or("/");
   for (const std::string& path : {"/sys/fs/cgroup" + unified, "/sys/fs/cgroup/unified" + unified,
                                   "/sys/fs/cgroup/pids" + pids}) {
     UniqueFd fd(::open((path + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));

@@ -12,6 +12,7 @@
 #include "common/subprocess.hpp"
 #include "common/time_format.hpp"
 #include "engine/containers/container_manager.hpp"
+#include "engine/containers/own_cgroup.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -66,20 +67,7 @@ std::map<std::string, int64_t> read_key_values(const fs::path& path) {
 fs::path cgroup_dir(const fs::path& mount, const std::string& controller,
                     const std::string& cgroups_path) {
   if (cgroups_path.starts_with('/')) return mount / cgroups_path.substr(1);
-  std::ifstream own("/proc/self/cgroup");
-  std::string line;
-  while (std::getline(own, line)) {  // "4:memory:/path", "2:cpu,cpuacct:/path", "0::/path"
-    const auto first = line.find(':'), second = line.find(':', first + 1);
-    if (first == std::string::npos || second == std::string::npos) continue;
-    const std::string controllers = line.substr(first + 1, second - first - 1);
-    bool match = controllers.empty() && controller.empty();
-    for (size_t start = 0; !controller.empty() && start <= controllers.size();) {
-      const size_t comma = std::min(controllers.find(',', start), controllers.size());
-      match |= controllers.compare(start, comma - start, controller) == 0;
-      start = comma + 1;
-    }
-    if (match) return mount / line.substr(second + 2) / cgroups_path;
-  }
+  if (const auto own = own_cgroup(controller)) return mount / own->substr(1) / cgroups_path;
   return mount / cgroups_path;
 }
 

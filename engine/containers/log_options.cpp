@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 #include "common/json.hpp"
+#include "common/split.hpp"
 
 namespace berth::engine {
 namespace {
@@ -69,17 +70,6 @@ bool go_parse_bool(const std::string& text) {
   refuse("strconv.ParseBool: parsing \"" + text + "\": invalid syntax");
 }
 
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (;;) {
-    const size_t comma = text.find(',', start);
-    parts.push_back(text.substr(start, comma - start));
-    if (comma == std::string::npos) return parts;
-    start = comma + 1;
-  }
-}
-
 std::regex go_regexp(const std::string& pattern) {
   try {
     return std::regex(pattern, std::regex::ECMAScript);
@@ -103,7 +93,7 @@ std::map<std::string, std::string> extra_attributes(const json& options, const C
     return it != labels.end() && it->is_string() ? &*it : nullptr;
   };
   if (const std::string listed = get_string(options, "labels"); !listed.empty())
-    for (const auto& key : split_commas(listed))
+    for (const auto& key : split(listed, ','))
       if (const json* value = label(key)) attrs[key] = value->get<std::string>();
   if (const std::string pattern = get_string(options, "labels-regex"); !pattern.empty()) {
     const std::regex matching = go_regexp(pattern);
@@ -117,7 +107,7 @@ std::map<std::string, std::string> extra_attributes(const json& options, const C
     if (const size_t eq = entry.find('='); eq != std::string::npos)
       env[entry.substr(0, eq)] = entry.substr(eq + 1);
   if (const std::string listed = get_string(options, "env"); !listed.empty())
-    for (const auto& key : split_commas(listed))
+    for (const auto& key : split(listed, ','))
       if (auto it = env.find(key); it != env.end()) attrs[key] = it->second;
   if (const std::string pattern = get_string(options, "env-regex"); !pattern.empty()) {
     const std::regex matching = go_regexp(pattern);

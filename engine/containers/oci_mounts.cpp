@@ -8,6 +8,7 @@
 
 #include "common/error.hpp"
 #include "common/json.hpp"
+#include "common/split.hpp"
 #include "engine/containers/oci_spec.hpp"
 
 namespace berth::engine {
@@ -56,17 +57,6 @@ json default_mounts(const json& host_config) {
               {"nosuid", "noexec", "nodev", "mode=1777", "size=" + std::to_string(shm_size)}));
   }
   return mounts;
-}
-
-std::vector<std::string> split(const std::string& text, char sep) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (;;) {
-    auto pos = text.find(sep, start);
-    parts.push_back(text.substr(start, pos - start));
-    if (pos == std::string::npos) return parts;
-    start = pos + 1;
-  }
 }
 
 void check_destination(const std::string& destination, const std::string& type) {
